@@ -1,0 +1,37 @@
+import type { RawTick } from '../model.js';
+
+export const SOURCE_KINDS = ['ditto', 'replay', 'simulate'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+/** Where a source delivers what it reads. */
+export interface SourceSink {
+  tick(tick: RawTick): void;
+  /** A failure the source survived (a throwing callback, a failed read). */
+  error(error: unknown, context: string): void;
+  /** A local commit the application made (unix seconds). */
+  trackCommit(id: bigint | number | string, at: number): void;
+  /** An input record the source could not use (replay lines), by reason. */
+  skip(reason: string): void;
+  /** The source can no longer deliver (closed under us, stopped). */
+  down(): void;
+}
+
+/** A producer of ticks. Only the `ditto` source talks to the Ditto SDK. */
+export interface SyncSource {
+  readonly kind: SourceKind;
+  start(sink: SourceSink): Promise<void>;
+  /** One fresh read, for scrapes that find the latest snapshot too old. */
+  refresh?(): Promise<RawTick>;
+  /** "Now" on this source's clock, unix seconds (replay: the latest applied line's t). */
+  now(): number;
+  /** Open and able to deliver. */
+  readonly open: boolean;
+  /** For finite sources: false until every record has been applied. */
+  readonly finished?: boolean;
+  /** Skip reasons this source can report, exported from 0. */
+  readonly skipReasons?: readonly string[];
+  readonly dittoSdkVersion?: string;
+  close(): Promise<void>;
+}
+
+export const wallClock = (): number => Date.now() / 1000;
