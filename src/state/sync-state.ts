@@ -16,8 +16,6 @@ export interface SyncStateOptions {
   readonly ackBuckets?: readonly number[];
   /** Called with every error the state swallows, so it can be logged. */
   readonly onError?: (error: unknown, context: string) => void;
-  /** Called with each tracked commit's wait for its first cloud ack (seconds). */
-  readonly onAck?: (latencySeconds: number) => void;
 }
 
 /**
@@ -36,6 +34,7 @@ export class SyncState {
   private healthy = true;
   private replaySkipped: Map<string, number> | undefined;
   private peerCache = new Map<string, LabelSet | null>();
+  private readonly ackListeners = new Set<(latencySeconds: number) => void>();
 
   constructor(private readonly options: SyncStateOptions) {
     this.tracker = new CommitTracker(options.maxTrackedCommits);
@@ -60,7 +59,7 @@ export class SyncState {
       if (snapshot.cloudSyncedCommitId !== undefined) {
         this.tracker.ack(snapshot.cloudSyncedCommitId, tick.readAt, (latency) => {
           this.ackLatency.observe(latency);
-          this.options.onAck?.(latency);
+          for (const listener of this.ackListeners) listener(latency);
         });
       }
       this.futureTimestamps += snapshot.futureRows;
@@ -88,6 +87,12 @@ export class SyncState {
     }
     this.tracker.track(id, at);
     return true;
+  }
+
+  /** Each tracked commit's wait for its first cloud ack (seconds), as it is observed. */
+  addAckListener(listener: (latencySeconds: number) => void): () => void {
+    this.ackListeners.add(listener);
+    return () => this.ackListeners.delete(listener);
   }
 
   recordError(error: unknown, context: string): void {
