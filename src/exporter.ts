@@ -44,6 +44,8 @@ export const DEFAULTS = Object.freeze({
   peerIdLabel: 'full' as PeerIdMode,
 });
 
+export const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger;
 
 /**
@@ -66,7 +68,11 @@ export class SyncExporter {
   ) {
     this.logger = options.logger ?? silentLogger;
     this.registry = options.registry ?? new Registry();
-    if (options.collectDefaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.collectDefaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client exports these gauges with a counter's `_total` suffix; promtool rightly rejects them.
+      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
     this.maxSnapshotAge = positive(options.maxSnapshotAge ?? DEFAULTS.maxSnapshotAge, 'maxSnapshotAge');
     this.stallAfter = positive(options.stallAfter ?? DEFAULTS.stallAfter, 'stallAfter');
     this.state = new SyncState({

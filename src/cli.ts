@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import type { Server } from 'node:http';
+import { CommanderError, configErrorLine, parseConfig, type CliConfig } from './config.js';
+import { SyncExporter } from './exporter.js';
+import { createLogger } from './logger.js';
+import { boundPort, closeServer, createApp, createRouter, listen } from './server.js';
+import { createSource } from './sources/create.js';
+
+/** Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad flags or configuration. */
+async function main(argv: readonly string[]): Promise<number> {
+  let config: CliConfig;
+  try {
+    config = parseConfig(argv);
+  } catch (error) {
+    // --help: commander already printed it.
+    if (error instanceof CommanderError && error.exitCode === 0) return 0;
+    const line = configErrorLine(error);
+    if (line === undefined) throw error;
+    process.stderr.write(`ditto-sync-exporter: ${line}\n`);
+    return 2;
+  }
+
+  const logger = createLogger(config.logLevel);
+  const source = await createSource(config, logger);
+  const exporter = new SyncExporter(source, {
+    collectDefaultMetrics: config.processMetrics,
+    maxPeers: config.maxPeers,
+    maxTrackedCommits: config.maxTrackedCommits,
+    maxSnapshotAge: config.maxSnapshotAge,
+    stallAfter: config.stallAfter,
+    peerIdLabel: config.peerIdLabel,
+    peerIdHashKey: config.peerIdHashKey,
+    backend: config.backend,
+    logger,
+  });
+
+  let server: Server | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    stopping ??= (async () => {
+      logger.info({ signal }, 'shutting down');
+      if (server) await closeServer(server);
+      await exporter.close();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+
+  try {
+    await exporter.start();
+    server = await listen(createApp(createRouter(exporter, logger), logger), { host: config.listen.host, port: config.listen.port });
+  } catch (error) {
+    logger.error({ err: error }, `cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    await exporter.close().catch(() => {});
+    return 1;
+  }
+  logger.info({ source: source.kind, backend: config.backend, address: `${config.listen.host}:${boundPort(server)}` }, 'serving /metrics');
+
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => void stop(signal).then(resolve, resolve));
+    }
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`ditto-sync-exporter: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

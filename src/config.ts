@@ -1,0 +1,265 @@
+import { accessSync, constants } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { BACKENDS, type BackendName } from './backends/backend.js';
+import { DEFAULTS } from './exporter.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { DEFAULT_PORT } from './server.js';
+import { DEFAULT_MESH, type MeshOptions } from './sources/mesh-simulator.js';
+import { DEFAULT_REPLAY_MAX_LINE_BYTES } from './sources/replay.js';
+import { SOURCE_KINDS, type SourceKind } from './sources/source.js';
+import { PEER_ID_MODES, type PeerIdMode } from './state/peer-labels.js';
+
+export const DITTO_LOG_LEVELS = ['error', 'warning', 'info', 'debug', 'verbose'] as const;
+export type DittoLogLevel = (typeof DITTO_LOG_LEVELS)[number];
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface CliConfig {
+  readonly source: SourceKind;
+  readonly listen: ListenAddress;
+  readonly logLevel: LogLevel;
+  readonly maxPeers: number;
+  readonly maxTrackedCommits: number;
+  readonly maxSnapshotAge: number;
+  readonly stallAfter: number;
+  readonly peerIdLabel: PeerIdMode;
+  readonly peerIdHashKey: string | undefined;
+  readonly processMetrics: boolean;
+  readonly backend: BackendName;
+  readonly otlpEndpoint: string | undefined;
+  readonly otlpInterval: number;
+  readonly webConfigFile: string | undefined;
+  readonly replay: string | undefined;
+  readonly replayMaxLineBytes: number;
+  readonly simulate: MeshOptions & { readonly tickMs: number };
+  readonly ditto: {
+    readonly databaseId: string | undefined;
+    readonly persistenceDir: string;
+    readonly offlineLicenseToken: string | undefined;
+    readonly serverUrl: string | undefined;
+    readonly authToken: string | undefined;
+    readonly authProvider: string | undefined;
+    readonly tcpListen: string | undefined;
+    readonly tcpConnect: readonly string[];
+    readonly logLevel: DittoLogLevel;
+  };
+}
+
+/** A bad flag, value or combination: the CLI prints the message on one line and exits 2. */
+export class ConfigError extends Error {}
+
+const fail = (message: string): never => {
+  throw new InvalidArgumentError(message);
+};
+
+const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (v: string): T =>
+    (values as readonly string[]).includes(v) ? (v as T) : fail(`expected one of ${values.join(', ')}`);
+
+const positiveInt = (v: string): number => {
+  const n = Number(v);
+  return /^\d+$/.test(v.trim()) && Number.isSafeInteger(n) && n > 0 ? n : fail('expected a positive integer');
+};
+
+const nonNegativeInt = (v: string): number => {
+  const n = Number(v);
+  return /^\d+$/.test(v.trim()) && Number.isSafeInteger(n) ? n : fail('expected a non-negative integer');
+};
+
+const seconds = (v: string): number => {
+  const n = Number(v);
+  return v.trim() !== '' && Number.isFinite(n) && n > 0 ? n : fail('expected a positive number of seconds');
+};
+
+const nonNegativeNumber = (v: string): number => {
+  const n = Number(v);
+  return v.trim() !== '' && Number.isFinite(n) && n >= 0 ? n : fail('expected a non-negative number');
+};
+
+const probability = (v: string): number => {
+  const n = nonNegativeNumber(v);
+  return n <= 1 ? n : fail('expected a probability between 0 and 1');
+};
+
+const nonEmpty = (v: string): string => (v.trim() !== '' ? v : fail('expected a non-empty value'));
+
+const url = (v: string): string => {
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? v : fail('expected an http(s) URL');
+  } catch {
+    return fail('expected an http(s) URL');
+  }
+};
+
+/** `HOST:PORT`, `:PORT` (every interface) or `[IPv6]:PORT`. */
+export function parseListen(v: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(v.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) return fail('expected HOST:PORT, :PORT or [IPv6]:PORT with a port up to 65535');
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+const hostPort = (v: string): string => {
+  parseListen(v);
+  return v.trim();
+};
+
+const hostPortList = (v: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(hostPort),
+];
+
+interface FlagSpec {
+  readonly flags: string;
+  readonly env: string;
+  readonly description: string;
+  readonly group: string;
+  readonly default?: unknown;
+  readonly defaultText?: string;
+  readonly parse?: (value: string, previous: never) => unknown;
+}
+
+const d = DEFAULT_MESH;
+
+/** Every flag, its environment twin, default and parser: the CLI, `--help` and the README table come from here. */
+export const FLAGS: readonly FlagSpec[] = [
+  { group: 'exporter', flags: '--source <kind>', env: 'DITTO_EXPORTER_SOURCE', description: `where rows come from: ${SOURCE_KINDS.join('|')}`, default: 'ditto', parse: oneOf(SOURCE_KINDS) },
+  { group: 'exporter', flags: '--listen <host:port>', env: 'DITTO_EXPORTER_LISTEN', description: 'address to serve /metrics on (":PORT" = every interface)', default: `:${DEFAULT_PORT}`, parse: (v: string) => (parseListen(v), v) },
+  { group: 'exporter', flags: '--log-level <level>', env: 'DITTO_EXPORTER_LOG_LEVEL', description: `exporter log level: ${LOG_LEVELS.join('|')}`, default: 'info', parse: oneOf(LOG_LEVELS) },
+  { group: 'exporter', flags: '--max-peers <n>', env: 'DITTO_EXPORTER_MAX_PEERS', description: 'per-peer series for at most this many peers (cloud servers always kept)', default: DEFAULTS.maxPeers, parse: positiveInt },
+  { group: 'exporter', flags: '--max-tracked-commits <n>', env: 'DITTO_EXPORTER_MAX_TRACKED_COMMITS', description: 'unacked local commits remembered before the oldest are dropped', default: DEFAULTS.maxTrackedCommits, parse: positiveInt },
+  { group: 'exporter', flags: '--max-snapshot-age <seconds>', env: 'DITTO_EXPORTER_MAX_SNAPSHOT_AGE', description: 'a scrape re-reads system:data_sync_info when the latest snapshot is older', default: DEFAULTS.maxSnapshotAge, parse: seconds },
+  { group: 'exporter', flags: '--stall-after <seconds>', env: 'DITTO_EXPORTER_STALL_AFTER', description: '/readyz fails when the snapshot is older than this', default: DEFAULTS.stallAfter, parse: seconds },
+  { group: 'exporter', flags: '--peer-id-label <mode>', env: 'DITTO_EXPORTER_PEER_ID_LABEL', description: `peer_id label: ${PEER_ID_MODES.join('|')} (hash = keyed hash, none = aggregates only)`, default: DEFAULTS.peerIdLabel, parse: oneOf(PEER_ID_MODES) },
+  { group: 'exporter', flags: '--peer-id-hash-key <key>', env: 'DITTO_EXPORTER_PEER_ID_HASH_KEY', description: 'secret key for --peer-id-label hash (required with it)', parse: nonEmpty },
+  { group: 'exporter', flags: '--no-process-metrics', env: 'DITTO_EXPORTER_NO_PROCESS_METRICS', description: "leave out prom-client's process_* and nodejs_* metrics" },
+  { group: 'exporter', flags: '--backend <name>', env: 'DITTO_EXPORTER_BACKEND', description: `metrics library behind /metrics: ${BACKENDS.join('|')}`, default: 'prom-client', parse: oneOf(BACKENDS) },
+  { group: 'exporter', flags: '--otlp-endpoint <url>', env: 'DITTO_EXPORTER_OTLP_ENDPOINT', description: 'push metrics over OTLP/HTTP to this URL (also OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)', parse: url },
+  { group: 'exporter', flags: '--otlp-interval <seconds>', env: 'DITTO_EXPORTER_OTLP_INTERVAL', description: 'seconds between OTLP pushes', default: 15, parse: seconds },
+  { group: 'exporter', flags: '--web.config.file <path>', env: 'DITTO_EXPORTER_WEB_CONFIG_FILE', description: 'exporter-toolkit web config: TLS, basic auth, bearer token', parse: nonEmpty },
+  { group: 'replay', flags: '--replay <file>', env: 'DITTO_EXPORTER_REPLAY', description: 'JSON Lines file to replay (with --source replay)', parse: nonEmpty },
+  { group: 'replay', flags: '--replay-max-line-bytes <n>', env: 'DITTO_EXPORTER_REPLAY_MAX_LINE_BYTES', description: 'longer replay lines are skipped and counted', default: DEFAULT_REPLAY_MAX_LINE_BYTES, parse: positiveInt },
+  { group: 'simulate', flags: '--simulate-devices <n>', env: 'DITTO_EXPORTER_SIMULATE_DEVICES', description: 'simulated small peers', default: d.devices, parse: nonNegativeInt },
+  { group: 'simulate', flags: '--simulate-cloud-servers <n>', env: 'DITTO_EXPORTER_SIMULATE_CLOUD_SERVERS', description: 'simulated cloud server sessions', default: d.cloudServers, parse: nonNegativeInt },
+  { group: 'simulate', flags: '--simulate-write-rate <per-second>', env: 'DITTO_EXPORTER_SIMULATE_WRITE_RATE', description: 'simulated local writes per second', default: d.writeRate, parse: nonNegativeNumber },
+  { group: 'simulate', flags: '--simulate-churn <p>', env: 'DITTO_EXPORTER_SIMULATE_CHURN', description: 'chance per device per tick to connect or disconnect', default: d.churn, parse: probability },
+  { group: 'simulate', flags: '--simulate-tick-ms <ms>', env: 'DITTO_EXPORTER_SIMULATE_TICK_MS', description: 'milliseconds between simulated observer ticks', default: 500, parse: positiveInt },
+  { group: 'simulate', flags: '--simulate-outage-after <seconds>', env: 'DITTO_EXPORTER_SIMULATE_OUTAGE_AFTER', description: 'seconds after start when the scripted cloud outage begins', default: d.outageAfter, parse: nonNegativeNumber },
+  { group: 'simulate', flags: '--simulate-outage-duration <seconds>', env: 'DITTO_EXPORTER_SIMULATE_OUTAGE_DURATION', description: 'length of each cloud outage (0 = none)', default: d.outageDuration, parse: nonNegativeNumber },
+  { group: 'simulate', flags: '--simulate-outage-every <seconds>', env: 'DITTO_EXPORTER_SIMULATE_OUTAGE_EVERY', description: 'outage period (0 = a single outage)', default: d.outageEvery, parse: nonNegativeNumber },
+  { group: 'simulate', flags: '--simulate-seed <n>', env: 'DITTO_EXPORTER_SIMULATE_SEED', description: 'random seed of the simulated mesh', default: d.seed, parse: nonNegativeInt },
+  { group: 'ditto', flags: '--database-id <id>', env: 'DITTO_EXPORTER_DATABASE_ID', description: "Ditto database (app) id; default: the SDK's default id", parse: nonEmpty },
+  { group: 'ditto', flags: '--persistence-dir <dir>', env: 'DITTO_EXPORTER_PERSISTENCE_DIR', description: 'Ditto persistence directory', default: './data/ditto', parse: nonEmpty },
+  { group: 'ditto', flags: '--offline-license-token <token>', env: 'DITTO_EXPORTER_OFFLINE_LICENSE_TOKEN', description: 'offline license token: activates small-peer sync', parse: nonEmpty },
+  { group: 'ditto', flags: '--server-url <url>', env: 'DITTO_EXPORTER_SERVER_URL', description: 'Ditto server (Big Peer) URL: server mode', parse: url },
+  { group: 'ditto', flags: '--auth-token <token>', env: 'DITTO_EXPORTER_AUTH_TOKEN', description: 'token to log in to the server with (server mode)', parse: nonEmpty },
+  { group: 'ditto', flags: '--auth-provider <name>', env: 'DITTO_EXPORTER_AUTH_PROVIDER', description: 'authentication provider name for --auth-token', parse: nonEmpty },
+  { group: 'ditto', flags: '--tcp-listen <host:port>', env: 'DITTO_EXPORTER_TCP_LISTEN', description: 'accept peer-to-peer TCP connections on this address', parse: hostPort },
+  { group: 'ditto', flags: '--tcp-connect <host:port,...>', env: 'DITTO_EXPORTER_TCP_CONNECT', description: 'connect to these peers over TCP (repeatable, comma-separated)', parse: hostPortList },
+  { group: 'ditto', flags: '--ditto-log-level <level>', env: 'DITTO_EXPORTER_DITTO_LOG_LEVEL', description: `Ditto SDK log level: ${DITTO_LOG_LEVELS.join('|')}`, default: 'warning', parse: oneOf(DITTO_LOG_LEVELS) },
+];
+
+export function buildProgram(): Command {
+  const program = new Command('ditto-sync-exporter')
+    .description("Prometheus exporter for Ditto's system:data_sync_info (peer sync status, commit lag, cloud sync gap)")
+    .helpOption('-h, --help', 'show this help')
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  for (const spec of FLAGS) {
+    const option = new Option(spec.flags, spec.description).env(spec.env);
+    if (spec.parse) option.argParser(spec.parse as (value: string, previous: unknown) => unknown);
+    if (spec.default !== undefined) option.default(spec.default, spec.defaultText);
+    program.addOption(option);
+  }
+  return program;
+}
+
+type Raw = Record<string, unknown>;
+
+/** Parses argv (without node and script) and the DITTO_EXPORTER_* environment. Throws ConfigError or CommanderError. */
+export function parseConfig(argv: readonly string[]): CliConfig {
+  const program = buildProgram();
+  program.parse([...argv], { from: 'user' });
+  return toConfig(program.opts());
+}
+
+function toConfig(o: Raw): CliConfig {
+  const config: CliConfig = {
+    source: o['source'] as SourceKind,
+    listen: parseListen(o['listen'] as string),
+    logLevel: o['logLevel'] as LogLevel,
+    maxPeers: o['maxPeers'] as number,
+    maxTrackedCommits: o['maxTrackedCommits'] as number,
+    maxSnapshotAge: o['maxSnapshotAge'] as number,
+    stallAfter: o['stallAfter'] as number,
+    peerIdLabel: o['peerIdLabel'] as PeerIdMode,
+    peerIdHashKey: o['peerIdHashKey'] as string | undefined,
+    processMetrics: o['processMetrics'] !== false,
+    backend: o['backend'] as BackendName,
+    otlpEndpoint: o['otlpEndpoint'] as string | undefined,
+    otlpInterval: o['otlpInterval'] as number,
+    webConfigFile: o['web.config.file'] as string | undefined,
+    replay: o['replay'] as string | undefined,
+    replayMaxLineBytes: o['replayMaxLineBytes'] as number,
+    simulate: {
+      devices: o['simulateDevices'] as number,
+      cloudServers: o['simulateCloudServers'] as number,
+      writeRate: o['simulateWriteRate'] as number,
+      churn: o['simulateChurn'] as number,
+      tickMs: o['simulateTickMs'] as number,
+      outageAfter: o['simulateOutageAfter'] as number,
+      outageDuration: o['simulateOutageDuration'] as number,
+      outageEvery: o['simulateOutageEvery'] as number,
+      seed: o['simulateSeed'] as number,
+    },
+    ditto: {
+      databaseId: o['databaseId'] as string | undefined,
+      persistenceDir: o['persistenceDir'] as string,
+      offlineLicenseToken: o['offlineLicenseToken'] as string | undefined,
+      serverUrl: o['serverUrl'] as string | undefined,
+      authToken: o['authToken'] as string | undefined,
+      authProvider: o['authProvider'] as string | undefined,
+      tcpListen: o['tcpListen'] as string | undefined,
+      tcpConnect: (o['tcpConnect'] as string[] | undefined) ?? [],
+      logLevel: o['dittoLogLevel'] as DittoLogLevel,
+    },
+  };
+  checkCombinations(config);
+  return config;
+}
+
+function checkCombinations(c: CliConfig): void {
+  if (c.source === 'replay') {
+    if (!c.replay) throw new ConfigError('--source replay needs --replay FILE (or DITTO_EXPORTER_REPLAY)');
+    try {
+      accessSync(c.replay, constants.R_OK);
+    } catch {
+      throw new ConfigError(`--replay: cannot read ${c.replay}`);
+    }
+  } else if (c.replay) throw new ConfigError('--replay is only used with --source replay');
+  if (c.peerIdLabel === 'hash' && !c.peerIdHashKey) {
+    throw new ConfigError('--peer-id-label hash needs --peer-id-hash-key (or DITTO_EXPORTER_PEER_ID_HASH_KEY) so hashes stay stable across restarts');
+  }
+  if (c.ditto.authToken && !c.ditto.serverUrl) throw new ConfigError('--auth-token is only used with --server-url');
+  if (c.ditto.serverUrl && !c.ditto.authToken) throw new ConfigError('--server-url needs --auth-token (or DITTO_EXPORTER_AUTH_TOKEN)');
+  if (c.ditto.serverUrl && c.ditto.offlineLicenseToken) throw new ConfigError('use either --offline-license-token or --server-url, not both');
+}
+
+/** One line for a bad invocation: commander's message without its "error: " prefix. */
+export function configErrorLine(error: unknown): string | undefined {
+  if (error instanceof ConfigError) return error.message;
+  if (error instanceof CommanderError) return error.message.replace(/^error: /, '');
+  return undefined;
+}
+
+export { CommanderError };

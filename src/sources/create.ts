@@ -1,0 +1,19 @@
+import type { CliConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import { ReplaySource } from './replay.js';
+import { SimulateSource } from './simulate.js';
+import type { SyncSource } from './source.js';
+
+/** The source the CLI flags ask for. The Ditto SDK is loaded only for `--source ditto`. */
+export async function createSource(config: CliConfig, logger: Logger): Promise<SyncSource> {
+  switch (config.source) {
+    case 'replay':
+      return new ReplaySource({ file: config.replay!, maxLineBytes: config.replayMaxLineBytes, logger });
+    case 'simulate': {
+      const { tickMs, ...mesh } = config.simulate;
+      return new SimulateSource({ mesh, tickMs, logger });
+    }
+    case 'ditto':
+      throw new Error('the ditto source is not wired into the CLI yet');
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * A synthetic Ditto mesh: rows shaped exactly as `system:data_sync_info` returns them, for demos,
+ * dashboards and tests. Nothing here is real sync data. Pure apart from its seeded random numbers:
+ * `step(t)` advances the mesh to time `t` (unix seconds).
+ */
+
+export interface MeshOptions {
+  readonly devices: number;
+  readonly cloudServers: number;
+  /** Local writes per second. */
+  readonly writeRate: number;
+  /** Chance per device per step that it connects or disconnects. */
+  readonly churn: number;
+  /** Seconds after start when the cloud outage begins. */
+  readonly outageAfter: number;
+  readonly outageDuration: number;
+  /** Outage period in seconds; 0 = a single outage. */
+  readonly outageEvery: number;
+  readonly seed: number;
+}
+
+export const DEFAULT_MESH: MeshOptions = Object.freeze({
+  devices: 5,
+  cloudServers: 1,
+  writeRate: 2,
+  churn: 0.02,
+  outageAfter: 120,
+  outageDuration: 90,
+  outageEvery: 600,
+  seed: 1,
+});
+
+export interface SimRow {
+  _id: string;
+  is_ditto_server: boolean;
+  documents: {
+    sync_session_status: string;
+    synced_up_to_local_commit_id: number;
+    last_update_received_time: number | null;
+  };
+}
+
+export interface MeshStep {
+  readonly rows: SimRow[];
+  /** Local commits made during this step, with their time (unix seconds). */
+  readonly commits: { id: bigint; at: number }[];
+  readonly outage: boolean;
+}
+
+interface SimPeer {
+  readonly id: string;
+  readonly cloud: boolean;
+  /** Fixed status for the special peers; otherwise driven by churn. */
+  readonly pinned?: string;
+  connected: boolean;
+  synced: bigint;
+  lastUpdate: number | null;
+}
+
+/** mulberry32: small, fast, good enough for a demo mesh, and reproducible from a seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+export class MeshSimulator {
+  private readonly random: () => number;
+  private readonly peers: SimPeer[] = [];
+  private localCommit = 0n;
+  private startedAt: number | undefined;
+  private lastStep: number | undefined;
+  private writeCarry = 0;
+
+  constructor(readonly options: MeshOptions = DEFAULT_MESH) {
+    for (const [name, value] of Object.entries(options)) {
+      if (!Number.isFinite(value) || value < 0) throw new RangeError(`simulate ${name} must be a non-negative number, got ${value}`);
+    }
+    if (options.churn > 1) throw new RangeError(`simulate churn is a probability (0..1), got ${options.churn}`);
+    this.random = prng(options.seed);
+    for (let i = 0; i < options.cloudServers; i++) this.peers.push(this.peer(true));
+    for (let i = 0; i < options.devices; i++) {
+      // Two special devices so every status shows up: one Disabled, one in a state Ditto may add later.
+      const pinned = options.devices >= 4 && i === options.devices - 1 ? 'Disabled' : options.devices >= 4 && i === options.devices - 2 ? 'Connecting' : undefined;
+      this.peers.push(this.peer(false, pinned));
+    }
+  }
+
+  /** Whether the scripted cloud outage is on at `t`. */
+  outageAt(t: number): boolean {
+    const { outageAfter, outageDuration, outageEvery } = this.options;
+    const elapsed = t - (this.startedAt ?? t);
+    if (outageDuration <= 0 || elapsed < outageAfter) return false;
+    const since = elapsed - outageAfter;
+    return outageEvery > 0 ? since % outageEvery < outageDuration : since < outageDuration;
+  }
+
+  step(t: number): MeshStep {
+    this.startedAt ??= t;
+    const dt = this.lastStep === undefined ? 0 : Math.max(0, t - this.lastStep);
+    this.lastStep = t;
+    const outage = this.outageAt(t);
+
+    const commits: { id: bigint; at: number }[] = [];
+    this.writeCarry += this.options.writeRate * dt;
+    while (this.writeCarry >= 1) {
+      this.writeCarry -= 1;
+      // Commit ids rise but skip: a difference of ids is not a count of commits.
+      this.localCommit += 1n + BigInt(Math.floor(this.random() * 3));
+      commits.push({ id: this.localCommit, at: t - this.random() * dt });
+    }
+
+    for (const peer of this.peers) {
+      if (peer.pinned) continue;
+      if (peer.cloud) peer.connected = !outage;
+      else if (this.random() < this.options.churn) peer.connected = !peer.connected;
+      if (!peer.connected) continue;
+      // Connected peers usually catch up within a step or two and send data back now and then.
+      if (this.random() < (peer.cloud ? 0.8 : 0.6)) peer.synced = this.localCommit;
+      if (this.random() < 0.7) peer.lastUpdate = t;
+    }
+
+    return { rows: this.peers.map((p) => this.row(p)), commits, outage };
+  }
+
+  private peer(cloud: boolean, pinned?: string): SimPeer {
+    let id = cloud ? 'pkCloud' : 'pk';
+    while (id.length < 40) id += ALPHABET[Math.floor(this.random() * ALPHABET.length)];
+    return { id, cloud, pinned, connected: pinned === undefined, synced: 0n, lastUpdate: null };
+  }
+
+  private row(p: SimPeer): SimRow {
+    return {
+      _id: p.id,
+      is_ditto_server: p.cloud,
+      documents: {
+        sync_session_status: p.pinned ?? (p.connected ? 'Connected' : 'Not Connected'),
+        synced_up_to_local_commit_id: Number(p.synced),
+        // Ditto reports milliseconds; the validator accepts both.
+        last_update_received_time: p.lastUpdate === null ? null : Math.round(p.lastUpdate * 1000),
+      },
+    };
+  }
+}

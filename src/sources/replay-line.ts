@@ -1,0 +1,39 @@
+import type { RawTick } from '../model.js';
+
+export const REPLAY_SKIP_REASONS = ['invalid_json', 'bad_shape', 'line_too_long'] as const;
+export type ReplaySkipReason = (typeof REPLAY_SKIP_REASONS)[number];
+
+export type ReplayLineResult = { ok: true; tick: RawTick } | { ok: false; reason: ReplaySkipReason; detail: string } | { ok: 'blank' };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * One JSON Lines record: `{"t": <unix seconds>, "rows": [...], "commits": [<ids>]}`. Pure and
+ * total: every input gives a tick or a reason.
+ */
+export function parseReplayLine(line: string): ReplayLineResult {
+  const text = line.trim();
+  if (text === '') return { ok: 'blank' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: 'invalid_json', detail: error instanceof Error ? error.message : 'not JSON' };
+  }
+  if (!isRecord(value)) return { ok: false, reason: 'bad_shape', detail: 'a line must be a JSON object' };
+  const t = value['t'];
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) return { ok: false, reason: 'bad_shape', detail: '"t" must be positive unix seconds' };
+  const rows = value['rows'];
+  if (!Array.isArray(rows)) return { ok: false, reason: 'bad_shape', detail: '"rows" must be an array' };
+  const commits = value['commits'];
+  if (commits !== undefined && !Array.isArray(commits)) return { ok: false, reason: 'bad_shape', detail: '"commits" must be an array when present' };
+  return {
+    ok: true,
+    tick: {
+      rows,
+      readAt: t,
+      // Ids past 2^53 travel as decimal strings; the state validates each one.
+      commits: (commits ?? []).map((id: unknown) => ({ id: id as string, at: t })),
+    },
+  };
+}
