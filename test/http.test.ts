@@ -1,0 +1,90 @@
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SyncExporter } from '../src/exporter.js';
+import { boundPort, closeServer, createApp, createRouter, listen } from '../src/server.js';
+import { valueOf } from './helpers/exposition.js';
+import { ManualSource, row } from './helpers/fake-source.js';
+
+describe('HTTP endpoints', () => {
+  const source = new ManualSource();
+  const exporter = new SyncExporter(source, { collectDefaultMetrics: false, stallAfter: 30 });
+  let server: Server;
+  let base: string;
+
+  beforeAll(async () => {
+    await exporter.start();
+    server = await listen(createApp(createRouter(exporter)), { host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${boundPort(server)}`;
+  });
+  afterAll(async () => {
+    await closeServer(server);
+    await exporter.close();
+  });
+
+  it('is not ready before the first snapshot, and says why', async () => {
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toBe('no snapshot yet\n');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('serves Prometheus text 0.0.4 by default and OpenMetrics when asked', async () => {
+    source.sink!.tick({ readAt: source.clock, rows: [row('a', { synced: 3, lastUpdate: source.clock - 4 })] });
+    const text = await fetch(`${base}/metrics`);
+    expect(text.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const body = await text.text();
+    expect(valueOf(body, 'ditto_sync_peer_seconds_since_last_update', { peer_id: 'a', peer_type: 'device' })).toBe(4);
+
+    const om = await fetch(`${base}/metrics`, {
+      headers: { accept: 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' },
+    });
+    expect(om.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    expect((await om.text()).endsWith('# EOF\n')).toBe(true);
+  });
+
+  it('computes ages at scrape time, not at tick time', async () => {
+    source.clock += 6;
+    const body = await (await fetch(`${base}/metrics`)).text();
+    expect(valueOf(body, 'ditto_sync_peer_seconds_since_last_update', { peer_id: 'a', peer_type: 'device' })).toBe(10);
+    expect(valueOf(body, 'ditto_sync_snapshot_age_seconds')).toBe(6);
+  });
+
+  it('is ready while fresh and not ready once the snapshot is older than --stall-after', async () => {
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    source.clock += 60;
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toMatch(/^snapshot is \d+s old\n$/);
+  });
+
+  it('answers 404 for unknown paths and 405 for other methods, without internals', async () => {
+    for (const path of ['/nope', '/metrics/', '/METRICS', '/%', '/..%2f..%2fetc/passwd']) {
+      const res = await fetch(`${base}${path}`);
+      const text = await res.text();
+      expect([400, 404], path).toContain(res.status);
+      expect(text, path).not.toMatch(/at |node_modules|\/work\//);
+    }
+    const post = await fetch(`${base}/metrics`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    const head = await fetch(`${base}/metrics`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('serves a landing page linking the endpoints, with security headers', async () => {
+    const res = await fetch(`${base}/`);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await res.text();
+    for (const link of ['metrics', 'healthz', 'readyz']) expect(html).toContain(`href="${link}"`);
+  });
+
+  it('reports a closed source as down and not ready', async () => {
+    source.open = false;
+    const body = await (await fetch(`${base}/metrics`)).text();
+    expect(valueOf(body, 'ditto_sync_up')).toBe(0);
+    expect((await fetch(`${base}/readyz`)).status).toBe(503);
+    source.open = true;
+  });
+});
