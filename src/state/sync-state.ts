@@ -59,7 +59,14 @@ export class SyncState {
       if (snapshot.cloudSyncedCommitId !== undefined) {
         this.tracker.ack(snapshot.cloudSyncedCommitId, tick.readAt, (latency) => {
           this.ackLatency.observe(latency);
-          for (const listener of this.ackListeners) listener(latency);
+          for (const listener of this.ackListeners) {
+            try {
+              listener(latency);
+            } catch (error) {
+              // A backend's failure must not cost the snapshot.
+              this.recordError(error, 'notifying an ack listener');
+            }
+          }
         });
       }
       this.futureTimestamps += snapshot.futureRows;
