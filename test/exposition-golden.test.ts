@@ -43,8 +43,9 @@ describe('golden exposition of the replay scenario', () => {
     expect([...viaRegistry.keys()].sort()).toEqual([...fast.keys()].sort());
     for (const [k, s] of fast) expect(viaRegistry.get(k)?.value, k).toBe(s.value);
 
-    const om = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
-    const second = await replayed(undefined, { registry: om });
+    const om = new Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>();
+    om.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    const second = await replayed(undefined, { registry: om as unknown as Registry });
     try {
       const omSamples = sampleMap((await om.metrics()).replace(/# EOF\n$/, ''));
       expect([...omSamples.keys()].sort()).toEqual([...fast.keys()].sort());
