@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import type { Server } from 'node:http';
 import { CommanderError, configErrorLine, parseConfig, type CliConfig } from './config.js';
+import { createOtelBackend } from './backends/otel.js';
+import { resolveOtlpEndpoint, startOtlpPush, type OtlpPush } from './backends/otlp-push.js';
 import { SyncExporter } from './exporter.js';
 import { createLogger } from './logger.js';
 import { boundPort, closeServer, createApp, createRouter, listen } from './server.js';
@@ -20,10 +22,20 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
 
+  let otlpEndpoint: string | undefined;
+  try {
+    otlpEndpoint = resolveOtlpEndpoint(config.otlpEndpoint);
+  } catch (error) {
+    process.stderr.write(`ditto-sync-exporter: ${(error as Error).message}\n`);
+    return 2;
+  }
+
   const logger = createLogger(config.logLevel);
   const source = await createSource(config, logger);
   const exporter = new SyncExporter(source, {
-    collectDefaultMetrics: config.processMetrics,
+    // prom-client's process metrics live in its registry; the otel backend serves only its own.
+    collectDefaultMetrics: config.backend === 'prom-client' && config.processMetrics,
+    backendFactory: (_name, view, state) => createOtelBackend(view, state, { serviceInstanceId: source.localPeerId }),
     maxPeers: config.maxPeers,
     maxTrackedCommits: config.maxTrackedCommits,
     maxSnapshotAge: config.maxSnapshotAge,
@@ -35,11 +47,14 @@ async function main(argv: readonly string[]): Promise<number> {
   });
 
   let server: Server | undefined;
+  let push: OtlpPush | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
     stopping ??= (async () => {
       logger.info({ signal }, 'shutting down');
       if (server) await closeServer(server);
+      // One last push before the source goes away.
+      await push?.shutdown();
       await exporter.close();
       logger.info('stopped');
     })();
@@ -48,9 +63,14 @@ async function main(argv: readonly string[]): Promise<number> {
 
   try {
     await exporter.start();
+    if (otlpEndpoint) {
+      push = startOtlpPush({ target: exporter, endpoint: otlpEndpoint, intervalMs: config.otlpInterval * 1000, serviceInstanceId: source.localPeerId, logger });
+      logger.info({ endpoint: push.endpoint, intervalSeconds: config.otlpInterval }, 'pushing metrics over OTLP/HTTP');
+    }
     server = await listen(createApp(createRouter(exporter, logger), logger), { host: config.listen.host, port: config.listen.port });
   } catch (error) {
     logger.error({ err: error }, `cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    await push?.shutdown().catch(() => {});
     await exporter.close().catch(() => {});
     return 1;
   }

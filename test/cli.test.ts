@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FLAGS } from '../src/config.js';
@@ -43,7 +44,36 @@ describe('CLI end to end', () => {
     }
   });
 
+  it('serves the same values through --backend otel and pushes them with --otlp-endpoint', async () => {
+    const received: string[] = [];
+    const receiver = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        received.push(`${req.method} ${req.url} ${body}`);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+    const cli = await startCli(['--source', 'replay', '--replay', SCENARIO, '--backend', 'otel', '--otlp-endpoint', endpoint, '--otlp-interval', '0.5', '--log-level', 'warn']);
+    try {
+      await waitFor(async () => ((await fetch(`${cli.base}/readyz`)).status === 200 ? true : undefined));
+      const body = await (await fetch(`${cli.base}/metrics`)).text();
+      expect(valueOf(body, 'ditto_sync_local_commit_id')).toBe(14);
+      expect(valueOf(body, 'ditto_sync_commit_cloud_ack_seconds_count')).toBe(2);
+      expect(body).not.toMatch(/^process_/m);
+      const push = await waitFor(() => received.find((r) => r.includes('ditto_sync_local_commit_id')));
+      expect(push.startsWith('POST /v1/metrics ')).toBe(true);
+      expect(push).toContain('"service.name"');
+    } finally {
+      expect(await cli.stop()).toBe(0);
+      receiver.close();
+    }
+  });
+
   it.each([
+    [['--otlp-endpoint', 'ftp://x'], /--otlp-endpoint/],
     [['--max-peers', 'abc'], /--max-peers/],
     [['--source', 'nope'], /--source/],
     [['--listen', 'localhost'], /--listen/],

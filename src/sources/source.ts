@@ -31,6 +31,8 @@ export interface SyncSource {
   /** Skip reasons this source can report, exported from 0. */
   readonly skipReasons?: readonly string[];
   readonly dittoSdkVersion?: string;
+  /** The local Ditto peer's id, where the source knows it (OTLP's service.instance.id). */
+  readonly localPeerId?: string;
   close(): Promise<void>;
 }
 
