@@ -1,0 +1,95 @@
+import type { Ditto } from '@dittolive/ditto';
+import type { Router } from 'express';
+import type { Registry } from 'prom-client';
+import type { ExpositionFormat } from './exposition/format.js';
+import { SyncExporter, type ExporterOptions, type Readiness } from './exporter.js';
+import type { Logger } from './logger.js';
+import { createRouter } from './server.js';
+import { DittoSource } from './sources/ditto.js';
+import { instrumentStore as wrapStoreExecute } from './sources/instrument-store.js';
+
+export type AttachOptions = ExporterOptions & {
+  readonly logger?: Logger;
+};
+
+export interface AttachedSyncExporter {
+  readonly exporter: SyncExporter;
+  /** The Ditto source: strictMode, query, dittoSdkVersion, localPeerId. */
+  readonly source: DittoSource;
+  /** prom-client registry holding the exporter's families (and the default process metrics). */
+  readonly registry: Registry;
+  /** GET /metrics, /healthz, /readyz and / ; mount it anywhere in the application's express app. */
+  readonly router: Router;
+  /** A local commit the application made (its `commitID`); `at` is a Date or unix seconds (ms accepted above 1e11). */
+  trackCommit(id: bigint | number, at?: Date | number): void;
+  /** Opt-in: records the commitID of every mutation run through `ditto.store.execute`; returns an undo. */
+  instrumentStore(): () => void;
+  /** The exposition body (fresh), for serving it without the router. */
+  metrics(format?: ExpositionFormat): Promise<{ contentType: string; body: string }>;
+  ready(): Readiness;
+  /** Cancels the observer, restores the store and unregisters the exporter's families; never closes the app's Ditto. */
+  close(): Promise<void>;
+}
+
+/**
+ * Library mode: observe the sync state of a Ditto instance the application already owns.
+ * Resolves once the observer is registered.
+ */
+export async function attachSyncExporter(ditto: Ditto, options: AttachOptions = {}): Promise<AttachedSyncExporter> {
+  const logger = options.logger;
+  const source = new DittoSource(ditto, { logger, ownsDitto: false });
+  const exporter = new SyncExporter(source, options);
+  try {
+    await exporter.start();
+  } catch (error) {
+    await exporter.close().catch(() => undefined);
+    throw new Error(`attachSyncExporter: could not observe system:data_sync_info: ${messageOf(error)}`, { cause: error });
+  }
+
+  const trackCommit = (id: bigint | number, at?: Date | number) => exporter.trackCommit(id, unixSeconds(at, source.now()));
+  let restoreStore: (() => void) | undefined;
+  let closed = false;
+
+  return {
+    exporter,
+    source,
+    registry: exporter.registry,
+    router: createRouter(exporter, logger),
+    trackCommit,
+    instrumentStore() {
+      if (closed) throw new Error('attachSyncExporter: instrumentStore() after close()');
+      if (!restoreStore) {
+        const restore = wrapStoreExecute(ditto, (id, at) => trackCommit(id, at), {
+          onError: (error) => logger?.error({ err: error }, 'recording a commit id failed'),
+        });
+        restoreStore = () => {
+          restore();
+          restoreStore = undefined;
+        };
+      }
+      return restoreStore;
+    },
+    async metrics(format: ExpositionFormat = 'prometheus') {
+      await exporter.ensureFresh();
+      return exporter.backend.render(format);
+    },
+    ready: () => exporter.readiness(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      restoreStore?.();
+      await exporter.close();
+    },
+  };
+}
+
+/** Dates and unix seconds; a number above 1e11 is taken as milliseconds, as row timestamps are. */
+function unixSeconds(at: Date | number | undefined, now: number): number {
+  if (at === undefined) return now;
+  if (at instanceof Date) return at.getTime() / 1000;
+  return at > 1e11 ? at / 1000 : at;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

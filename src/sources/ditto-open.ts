@@ -1,0 +1,230 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Authenticator, Ditto, DittoConfig, Logger as DittoLogger, type LogLevel as DittoLogLevel } from '@dittolive/ditto';
+import type { Logger } from '../logger.js';
+
+import { DITTO_LOG_LEVELS, type DittoLogLevelName } from './ditto-log-levels.js';
+
+export { DITTO_LOG_LEVELS, type DittoLogLevelName };
+
+export const DEFAULT_PERSISTENCE_DIR = './data/ditto';
+
+const SDK_LOG_LEVEL: Readonly<Record<DittoLogLevelName, DittoLogLevel>> = {
+  error: 'Error',
+  warning: 'Warning',
+  info: 'Info',
+  debug: 'Debug',
+  verbose: 'Verbose',
+};
+
+/** How the CLI opens its own Ditto store. */
+export interface DittoOpenConfig {
+  /** Database (app) id from the Ditto portal; default DittoConfig.DEFAULT_DATABASE_ID (all zeros). */
+  readonly databaseId?: string;
+  /** Relative paths are resolved against the working directory (default ./data/ditto). */
+  readonly persistenceDir?: string;
+  /** Activates peer-to-peer sync (smallPeersOnly mode). */
+  readonly offlineLicenseToken?: string;
+  /** Ditto server (Big Peer) auth URL, https://…; switches to server mode. */
+  readonly serverUrl?: string;
+  readonly authToken?: string;
+  /** Authentication provider name; default Ditto's development provider (for development tokens). */
+  readonly authProvider?: string;
+  /** Accept peer TCP connections on HOST:PORT. */
+  readonly tcpListen?: string;
+  /** Peers to connect to over TCP, each HOST:PORT. */
+  readonly tcpConnect?: readonly string[];
+  /** Ditto's own log level (global to the process), default warning. */
+  readonly logLevel?: DittoLogLevelName;
+  /** Keep the SDK's automatic peer-to-peer transports (LAN discovery, Bluetooth LE); default true. */
+  readonly peerToPeer?: boolean;
+}
+
+export interface OpenedDitto {
+  readonly ditto: Ditto;
+  readonly syncStarted: boolean;
+}
+
+/** A configuration the CLI must refuse (exit 2); `field` names the config key at fault. */
+export class DittoConfigError extends Error {
+  constructor(
+    readonly field: keyof DittoOpenConfig,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'DittoConfigError';
+  }
+}
+
+/** The one line logged when sync cannot start; names the CLI's flags and their environment twins. */
+export const SYNC_NOT_ACTIVATED_MESSAGE =
+  'Ditto sync is not activated: the store is open and /metrics is served, but no peer will connect. ' +
+  'Activate it with --offline-license-token (or DITTO_EXPORTER_OFFLINE_LICENSE_TOKEN) for peer-to-peer sync, ' +
+  'or --server-url with --auth-token (DITTO_EXPORTER_SERVER_URL, DITTO_EXPORTER_AUTH_TOKEN) for a Ditto server.';
+
+interface Plan {
+  readonly databaseId: string;
+  readonly persistenceDir: string;
+  readonly server: { url: string; token: string; provider: string } | undefined;
+  readonly licenseToken: string | undefined;
+  readonly listen: { host: string; port: number } | undefined;
+  readonly connect: readonly string[];
+  readonly logLevel: DittoLogLevel;
+  readonly peerToPeer: boolean;
+}
+
+/**
+ * Opens the CLI's Ditto store and starts sync when it can. Without a license or server it still
+ * returns the open store (logging one warning); a bad configuration is a DittoConfigError and
+ * leaves nothing open.
+ */
+export async function openDitto(config: DittoOpenConfig, logger?: Logger): Promise<OpenedDitto> {
+  const plan = validate(config);
+  DittoLogger.minimumLogLevel = plan.logLevel;
+  try {
+    mkdirSync(plan.persistenceDir, { recursive: true });
+  } catch (error) {
+    throw new DittoConfigError('persistenceDir', `cannot create ${plan.persistenceDir}: ${messageOf(error)}`);
+  }
+  const connect = plan.server ? { mode: 'server' as const, url: plan.server.url } : { mode: 'smallPeersOnly' as const };
+  let ditto: Ditto;
+  try {
+    ditto = await Ditto.open(new DittoConfig(plan.databaseId, connect, plan.persistenceDir));
+  } catch (error) {
+    throw new Error(`could not open the Ditto store in ${plan.persistenceDir}: ${messageOf(error)}`, { cause: error });
+  }
+  try {
+    applyTransports(ditto, plan);
+    const syncStarted = await activateAndStart(ditto, plan, logger);
+    return { ditto, syncStarted };
+  } catch (error) {
+    await ditto.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function validate(config: DittoOpenConfig): Plan {
+  const databaseId = config.databaseId ?? DittoConfig.DEFAULT_DATABASE_ID;
+  if (typeof databaseId !== 'string' || !/^[^\s]{1,256}$/.test(databaseId)) {
+    throw new DittoConfigError('databaseId', `expected the database id from the Ditto portal, got ${JSON.stringify(databaseId)}`);
+  }
+  const dir = config.persistenceDir ?? DEFAULT_PERSISTENCE_DIR;
+  if (typeof dir !== 'string' || dir.trim() === '') throw new DittoConfigError('persistenceDir', 'must be a non-empty path');
+
+  const licenseToken = optionalString(config.offlineLicenseToken, 'offlineLicenseToken');
+  const serverUrl = optionalString(config.serverUrl, 'serverUrl');
+  const authToken = optionalString(config.authToken, 'authToken');
+  const authProvider = optionalString(config.authProvider, 'authProvider');
+  if (serverUrl && licenseToken) {
+    throw new DittoConfigError('offlineLicenseToken', 'an offline license token is for peer-to-peer mode; do not combine it with serverUrl');
+  }
+  if (serverUrl && !authToken) throw new DittoConfigError('authToken', 'serverUrl needs an auth token to log in with');
+  if (!serverUrl && authToken) throw new DittoConfigError('serverUrl', 'an auth token needs the server URL to log in to');
+  if (!serverUrl && authProvider) throw new DittoConfigError('serverUrl', 'an auth provider needs the server URL to log in to');
+
+  const logLevel = config.logLevel ?? 'warning';
+  if (!DITTO_LOG_LEVELS.includes(logLevel)) {
+    throw new DittoConfigError('logLevel', `expected one of ${DITTO_LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
+  const tcpConnect = config.tcpConnect ?? [];
+  if (!Array.isArray(tcpConnect)) throw new DittoConfigError('tcpConnect', 'expected a list of HOST:PORT');
+
+  return {
+    databaseId,
+    persistenceDir: resolve(process.cwd(), dir),
+    server: serverUrl && authToken ? { url: serverHttpUrl(serverUrl), token: authToken, provider: authProvider ?? Authenticator.DEVELOPMENT_PROVIDER } : undefined,
+    licenseToken,
+    listen: config.tcpListen === undefined ? undefined : parseHostPort(config.tcpListen, 'tcpListen'),
+    connect: tcpConnect.map((address) => {
+      const { host, port } = parseHostPort(address, 'tcpConnect');
+      return `${host}:${port}`;
+    }),
+    logLevel: SDK_LOG_LEVEL[logLevel],
+    peerToPeer: config.peerToPeer ?? true,
+  };
+}
+
+function applyTransports(ditto: Ditto, plan: Plan): void {
+  ditto.updateTransportConfig((transports) => {
+    if (!plan.peerToPeer) transports.setAllPeerToPeerEnabled(false);
+    if (plan.listen) {
+      transports.listen.tcp.isEnabled = true;
+      transports.listen.tcp.interfaceIP = plan.listen.host;
+      transports.listen.tcp.port = plan.listen.port;
+    }
+    if (plan.connect.length > 0) transports.connect.tcpServers = [...new Set([...transports.connect.tcpServers, ...plan.connect])];
+  });
+}
+
+async function activateAndStart(ditto: Ditto, plan: Plan, logger: Logger | undefined): Promise<boolean> {
+  if (plan.server) {
+    const { token, provider } = plan.server;
+    // Server mode: the SDK calls this before the first connection and whenever the login nears expiry.
+    await ditto.auth.setExpirationHandler(async (instance) => {
+      try {
+        const result = await instance.auth.login(token, provider);
+        if (result.error) logger?.error({ err: result.error }, `Ditto server login failed (provider ${provider})`);
+        else logger?.info('logged in to the Ditto server');
+      } catch (error) {
+        logger?.error({ err: error }, 'Ditto server login failed');
+      }
+    });
+  } else if (plan.licenseToken) {
+    try {
+      ditto.setOfflineOnlyLicenseToken(plan.licenseToken);
+    } catch (error) {
+      throw new DittoConfigError('offlineLicenseToken', `Ditto rejected the offline license token: ${messageOf(error)}`);
+    }
+  }
+  if (!ditto.isActivated) {
+    logger?.warn(SYNC_NOT_ACTIVATED_MESSAGE);
+    return false;
+  }
+  ditto.sync.start();
+  logger?.info({ mode: plan.server ? 'server' : 'smallPeersOnly', tcpListen: plan.listen, tcpConnect: plan.connect }, 'Ditto sync started');
+  return true;
+}
+
+/** Listening on `:PORT` means every interface, as the SDK's own default (`[::]`) does. */
+const ALL_INTERFACES = '[::]';
+
+/**
+ * HOST:PORT with an IPv4 address, a name, or a bracketed IPv6 address; port 1-65535. For
+ * tcpListen the host may be left out (`:4040`) to listen on every interface.
+ */
+export function parseHostPort(value: unknown, field: 'tcpListen' | 'tcpConnect'): { host: string; port: number } {
+  const text = typeof value === 'string' ? value.trim() : '';
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):([0-9]{1,5})$/.exec(text);
+  const port = match ? Number(match[2]) : NaN;
+  const host = match?.[1] === '' && field === 'tcpListen' ? ALL_INTERFACES : match?.[1];
+  if (!match || !host || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new DittoConfigError(field, `expected HOST:PORT (IPv6 in brackets, port 1-65535), got ${JSON.stringify(value)}`);
+  }
+  return { host, port };
+}
+
+/** Ditto logs in over HTTP(S) and derives the websocket URL itself, so a wss:// URL cannot work. */
+function serverHttpUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new DittoConfigError('serverUrl', `not a URL: ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new DittoConfigError('serverUrl', `expected the https:// auth URL from the Ditto portal, got ${url.protocol}//`);
+  }
+  return value;
+}
+
+function optionalString(value: unknown, field: keyof DittoOpenConfig): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new DittoConfigError(field, 'must be a string');
+  const trimmed = value.trim();
+  if (trimmed === '') throw new DittoConfigError(field, 'must not be empty');
+  return trimmed;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,33 @@
+/** The DQL the `ditto` source runs, and the pure reading of Ditto's answers. No SDK calls here. */
+
+export const SHOW_STRICT_MODE = 'SHOW DQL_STRICT_MODE';
+
+/** Non-strict DQL infers `documents` as a map. */
+export const SYNC_INFO_QUERY = 'SELECT * FROM system:data_sync_info';
+
+/** Strict DQL treats undeclared nested fields as registers; declaring `documents` a MAP keeps its fields readable. */
+export const SYNC_INFO_QUERY_STRICT = 'SELECT * FROM COLLECTION system:data_sync_info (documents MAP)';
+
+export function syncInfoQuery(strictMode: boolean): string {
+  return strictMode ? SYNC_INFO_QUERY_STRICT : SYNC_INFO_QUERY;
+}
+
+const TRUE_VALUES = new Set<unknown>([true, 'true', 'TRUE', 'True', 1, 1n, 'on', '1']);
+const FALSE_VALUES = new Set<unknown>([false, 'false', 'FALSE', 'False', 0, 0n, 'off', '0']);
+
+/**
+ * Reads the answer to `SHOW DQL_STRICT_MODE` (5.1.0 answers `[{ dql_strict_mode: false }]`).
+ * Any key mentioning "strict" with a boolean-like value counts, so a renamed column or a string
+ * value still reads; `undefined` when the answer says nothing usable.
+ */
+export function readStrictMode(values: readonly unknown[]): boolean | undefined {
+  for (const value of values) {
+    if (typeof value !== 'object' || value === null) continue;
+    for (const [key, setting] of Object.entries(value)) {
+      if (!/strict/i.test(key)) continue;
+      if (TRUE_VALUES.has(setting)) return true;
+      if (FALSE_VALUES.has(setting)) return false;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,174 @@
+import type { Ditto, QueryResult, StoreObserver } from '@dittolive/ditto';
+import type { Logger } from '../logger.js';
+import type { RawTick } from '../model.js';
+import { dittoSdkVersion as installedSdkVersion } from '../version.js';
+import { readStrictMode, SHOW_STRICT_MODE, syncInfoQuery } from './ditto-queries.js';
+import { wallClock, type SourceSink, type SyncSource } from './source.js';
+
+export interface DittoSourceOptions {
+  readonly logger?: Logger;
+  /** Close the Ditto instance in close(): true for the CLI's own store, false for an application's. */
+  readonly ownsDitto?: boolean;
+}
+
+/**
+ * Reads `system:data_sync_info` from an open Ditto instance: an observer delivers ticks, and
+ * refresh() re-reads on demand because the observer goes quiet when nothing changes.
+ * Nothing in here may throw into the SDK or leave a promise rejected unhandled.
+ */
+export class DittoSource implements SyncSource {
+  readonly kind = 'ditto' as const;
+  readonly dittoSdkVersion: string;
+  /** This peer's key (`pk…`), stable across restarts of the same store. */
+  readonly localPeerId: string | undefined;
+  private readonly logger: Logger | undefined;
+  private readonly ownsDitto: boolean;
+  private sink: SourceSink | undefined;
+  private observer: StoreObserver | undefined;
+  private strict = false;
+  private started = false;
+  private closed = false;
+  private downReported = false;
+
+  constructor(
+    private readonly ditto: Ditto,
+    options: DittoSourceOptions = {},
+  ) {
+    this.logger = options.logger;
+    this.ownsDitto = options.ownsDitto ?? false;
+    this.dittoSdkVersion = sdkVersionOf(ditto);
+    this.localPeerId = localPeerKeyOf(ditto);
+  }
+
+  /** Whether DQL strict mode was on when the source started. */
+  get strictMode(): boolean {
+    return this.strict;
+  }
+
+  /** The query the observer and refresh() run. */
+  get query(): string {
+    return syncInfoQuery(this.strict);
+  }
+
+  /** False once closed, or once the application closed its Ditto instance under us. */
+  get open(): boolean {
+    if (this.closed) return false;
+    if (this.dittoClosed()) {
+      this.reportDown('the Ditto instance was closed');
+      return false;
+    }
+    return true;
+  }
+
+  now(): number {
+    return wallClock();
+  }
+
+  async start(sink: SourceSink): Promise<void> {
+    if (this.started) throw new Error('DittoSource already started');
+    if (this.closed) throw new Error('DittoSource is closed');
+    if (this.dittoClosed()) throw new Error('the Ditto instance is already closed');
+    this.started = true;
+    this.sink = sink;
+    this.strict = await this.detectStrictMode();
+    if (this.closed) return;
+    this.observer = this.ditto.store.registerObserver(this.query, (result) => this.onObserverResult(result));
+    this.logger?.debug({ query: this.query, strictMode: this.strict }, 'observing system:data_sync_info');
+  }
+
+  async refresh(): Promise<RawTick> {
+    if (this.closed) throw new Error('DittoSource is closed');
+    try {
+      const result = await this.ditto.store.execute(this.query);
+      return toTick(result);
+    } catch (error) {
+      if (this.dittoClosed()) this.reportDown('the Ditto instance was closed');
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.observer?.cancel();
+    } catch (error) {
+      this.logger?.warn({ err: error }, 'cancelling the data_sync_info observer failed');
+    }
+    this.observer = undefined;
+    if (this.ownsDitto && !this.dittoClosed()) await this.ditto.close();
+  }
+
+  private onObserverResult(result: QueryResult): void {
+    // Runs inside the SDK's callback: nothing may escape from here.
+    if (this.closed) return;
+    const sink = this.sink;
+    try {
+      sink?.tick(toTick(result));
+    } catch (error) {
+      try {
+        this.logger?.error({ err: error }, 'data_sync_info observer callback failed');
+        sink?.error(error, 'handling an observer tick');
+      } catch {
+        // The sink and logger are not ours to fix; the SDK must still never see a throw.
+      }
+    }
+  }
+
+  /** `SHOW DQL_STRICT_MODE`; an unreadable or failing answer means the non-strict query. */
+  private async detectStrictMode(): Promise<boolean> {
+    try {
+      const result = await this.ditto.store.execute(SHOW_STRICT_MODE);
+      const strict = readStrictMode(result.items.map((item) => item.value as unknown));
+      if (strict !== undefined) return strict;
+      this.logger?.warn('could not read DQL strict mode from SHOW DQL_STRICT_MODE; assuming it is off');
+    } catch (error) {
+      if (this.dittoClosed()) throw error;
+      this.logger?.warn({ err: error }, 'SHOW DQL_STRICT_MODE failed; assuming strict mode is off');
+    }
+    return false;
+  }
+
+  private dittoClosed(): boolean {
+    try {
+      return this.ditto.isClosed === true;
+    } catch {
+      return true;
+    }
+  }
+
+  private reportDown(reason: string): void {
+    if (this.downReported) return;
+    this.downReported = true;
+    this.logger?.warn(`ditto source down: ${reason}`);
+    try {
+      this.sink?.down();
+    } catch {
+      // Reporting must not fail the caller (a getter).
+    }
+  }
+}
+
+function toTick(result: QueryResult): RawTick {
+  return { rows: result.items.map((item) => item.value as unknown), readAt: wallClock() };
+}
+
+function localPeerKeyOf(ditto: Ditto): string | undefined {
+  try {
+    const key: unknown = ditto.presence.graph.localPeer.peerKey;
+    return typeof key === 'string' && key.length > 0 ? key : undefined;
+  } catch {
+    return undefined; // closed instance, or an SDK without a presence graph
+  }
+}
+
+/** The SDK that made this instance (the application may load its own copy), else the installed one. */
+function sdkVersionOf(ditto: Ditto): string {
+  try {
+    const version = (ditto.constructor as { VERSION?: unknown }).VERSION;
+    if (typeof version === 'string' && version.length > 0) return version;
+  } catch {
+    // Fall through to the installed package's version.
+  }
+  return installedSdkVersion();
+}
