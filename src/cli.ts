@@ -1,12 +1,33 @@
 #!/usr/bin/env node
 import type { Server } from 'node:http';
 import { CommanderError, configErrorLine, parseConfig, type CliConfig } from './config.js';
-import { createOtelBackend } from './backends/otel.js';
 import { resolveOtlpEndpoint, startOtlpPush, type OtlpPush } from './backends/otlp-push.js';
 import { SyncExporter } from './exporter.js';
 import { createLogger } from './logger.js';
 import { boundPort, closeServer, createApp, createRouter, listen } from './server.js';
 import { createSource } from './sources/create.js';
+import type { SyncSource } from './sources/source.js';
+
+/** The flag behind each Ditto config key, for a one-line error naming what the user typed. */
+const DITTO_FLAGS: Readonly<Record<string, string>> = {
+  databaseId: '--database-id',
+  persistenceDir: '--persistence-dir',
+  offlineLicenseToken: '--offline-license-token',
+  serverUrl: '--server-url',
+  authToken: '--auth-token',
+  authProvider: '--auth-provider',
+  tcpListen: '--tcp-listen',
+  tcpConnect: '--tcp-connect',
+  logLevel: '--ditto-log-level',
+};
+
+/** openDitto's DittoConfigError (matched by name: the SDK module is loaded lazily). */
+function dittoConfigErrorLine(error: unknown): string | undefined {
+  if (!(error instanceof Error) || error.name !== 'DittoConfigError') return undefined;
+  const field = (error as Error & { field?: string }).field ?? '';
+  const flag = DITTO_FLAGS[field];
+  return flag ? `${flag}${error.message.slice(field.length)}` : error.message;
+}
 
 /** Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad flags or configuration. */
 async function main(argv: readonly string[]): Promise<number> {
@@ -31,11 +52,21 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const logger = createLogger(config.logLevel);
-  const source = await createSource(config, logger);
+  let source: SyncSource;
+  try {
+    source = await createSource(config, logger);
+  } catch (error) {
+    const line = dittoConfigErrorLine(error);
+    if (line !== undefined) {
+      process.stderr.write(`ditto-sync-exporter: ${line}\n`);
+      return 2;
+    }
+    logger.error({ err: error }, `cannot open the source: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
   const exporter = new SyncExporter(source, {
     // prom-client's process metrics live in its registry; the otel backend serves only its own.
     collectDefaultMetrics: config.backend === 'prom-client' && config.processMetrics,
-    backendFactory: (_name, view, state) => createOtelBackend(view, state, { serviceInstanceId: source.localPeerId }),
     maxPeers: config.maxPeers,
     maxTrackedCommits: config.maxTrackedCommits,
     maxSnapshotAge: config.maxSnapshotAge,

@@ -9,8 +9,7 @@ import { DEFAULT_REPLAY_MAX_LINE_BYTES } from './sources/replay.js';
 import { SOURCE_KINDS, type SourceKind } from './sources/source.js';
 import { PEER_ID_MODES, type PeerIdMode } from './state/peer-labels.js';
 
-export const DITTO_LOG_LEVELS = ['error', 'warning', 'info', 'debug', 'verbose'] as const;
-export type DittoLogLevel = (typeof DITTO_LOG_LEVELS)[number];
+import { DITTO_LOG_LEVELS, type DittoLogLevelName as DittoLogLevel } from './sources/ditto-log-levels.js';
 
 export interface ListenAddress {
   readonly host: string;

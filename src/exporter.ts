@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { BackendName, MetricsBackend } from './backends/backend.js';
+import { createOtelBackend } from './backends/otel.js';
 import { PromClientBackend } from './backends/prom-client.js';
 import type { ScrapeView } from './collectors/families.js';
 import type { Logger } from './logger.js';
@@ -26,7 +27,7 @@ export interface ExporterOptions {
   /** Key for `peerIdLabel: 'hash'`. */
   readonly peerIdHashKey?: string;
   readonly backend?: BackendName;
-  /** Builds a non-default backend; keeps optional dependencies out of the core. */
+  /** Builds the backend for `backend` other than prom-client (default: the OpenTelemetry backend). */
   readonly backendFactory?: (name: BackendName, view: () => ScrapeView, state: SyncState) => MetricsBackend;
   readonly logger?: Logger;
 }
@@ -87,7 +88,7 @@ export class SyncExporter {
     const backendName = options.backend ?? 'prom-client';
     if (backendName === 'prom-client') this.backend = new PromClientBackend(this.registry, view);
     else if (options.backendFactory) this.backend = options.backendFactory(backendName, view, this.state);
-    else throw new Error(`backend ${backendName} needs a backendFactory`);
+    else this.backend = createOtelBackend(view, this.state, { serviceInstanceId: source.localPeerId });
   }
 
   /** Starts the source; ticks flow into the state from here on. */

@@ -13,7 +13,11 @@ export async function createSource(config: CliConfig, logger: Logger): Promise<S
       const { tickMs, ...mesh } = config.simulate;
       return new SimulateSource({ mesh, tickMs, logger });
     }
-    case 'ditto':
-      throw new Error('the ditto source is not wired into the CLI yet');
+    case 'ditto': {
+      // Loaded here so replay and simulate never load the native SDK.
+      const [{ openDitto }, { DittoSource }] = await Promise.all([import('./ditto-open.js'), import('./ditto.js')]);
+      const { ditto } = await openDitto(config.ditto, logger);
+      return new DittoSource(ditto, { logger, ownsDitto: true });
+    }
   }
 }
