@@ -7,6 +7,7 @@ import { createLogger } from './logger.js';
 import { boundPort, closeServer, createApp, createRouter, listen } from './server.js';
 import { createSource } from './sources/create.js';
 import type { SyncSource } from './sources/source.js';
+import { createServerFactory, describeWebConfig, loadWebConfig, secureRouter, WebConfigError, type WebConfig } from './web/index.js';
 
 /** The flag behind each Ditto config key, for a one-line error naming what the user typed. */
 const DITTO_FLAGS: Readonly<Record<string, string>> = {
@@ -49,6 +50,17 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     process.stderr.write(`ditto-sync-exporter: ${(error as Error).message}\n`);
     return 2;
+  }
+
+  let web: WebConfig | undefined;
+  if (config.webConfigFile) {
+    try {
+      web = await loadWebConfig(config.webConfigFile);
+    } catch (error) {
+      if (!(error instanceof WebConfigError)) throw error;
+      process.stderr.write(`ditto-sync-exporter: ${error.message}\n`);
+      return 2;
+    }
   }
 
   const logger = createLogger(config.logLevel);
@@ -98,14 +110,20 @@ async function main(argv: readonly string[]): Promise<number> {
       push = startOtlpPush({ target: exporter, endpoint: otlpEndpoint, intervalMs: config.otlpInterval * 1000, serviceInstanceId: source.localPeerId, logger });
       logger.info({ endpoint: push.endpoint, intervalSeconds: config.otlpInterval }, 'pushing metrics over OTLP/HTTP');
     }
-    server = await listen(createApp(createRouter(exporter, logger), logger), { host: config.listen.host, port: config.listen.port });
+    const app = createApp(secureRouter(createRouter(exporter, logger), web, { logger }), logger);
+    server = await listen(app, {
+      host: config.listen.host,
+      port: config.listen.port,
+      // Also without a web config: it enforces the slow-client timeouts promptly.
+      createServer: createServerFactory(web?.tls, { logger }),
+    });
   } catch (error) {
     logger.error({ err: error }, `cannot start: ${error instanceof Error ? error.message : String(error)}`);
     await push?.shutdown().catch(() => {});
     await exporter.close().catch(() => {});
     return 1;
   }
-  logger.info({ source: source.kind, backend: config.backend, address: `${config.listen.host}:${boundPort(server)}` }, 'serving /metrics');
+  logger.info({ source: source.kind, backend: config.backend, address: `${config.listen.host}:${boundPort(server)}`, web: describeWebConfig(web) }, 'serving /metrics');
 
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -94,9 +94,13 @@ export interface ListenOptions {
 }
 
 export async function listen(app: express.Express, options: ListenOptions): Promise<Server> {
-  const server = options.createServer ? options.createServer(app) : createServer(app);
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  // Node enforces header and request timeouts only every connectionsCheckingInterval (default 30 s).
+  const server = options.createServer
+    ? options.createServer(app)
+    : createServer({ connectionsCheckingInterval: Math.min(1000, headersTimeout) }, app);
   server.requestTimeout = options.requestTimeoutMs ?? 30_000;
-  server.headersTimeout = options.headersTimeoutMs ?? 10_000;
+  server.headersTimeout = headersTimeout;
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

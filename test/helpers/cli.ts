@@ -13,7 +13,10 @@ export interface RunningCli {
 }
 
 /** Starts the exporter CLI on 127.0.0.1:<free port> and waits until /healthz answers. */
-export async function startCli(args: readonly string[], opts: { viaNpm?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCli> {
+export async function startCli(
+  args: readonly string[],
+  opts: { viaNpm?: boolean; env?: NodeJS.ProcessEnv; scheme?: 'http' | 'https'; isUp?: (base: string) => Promise<boolean> } = {},
+): Promise<RunningCli> {
   const port = await freePort();
   const all = [...args, '--listen', `127.0.0.1:${port}`];
   const child = opts.viaNpm
@@ -24,9 +27,10 @@ export async function startCli(args: readonly string[], opts: { viaNpm?: boolean
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${opts.scheme ?? 'http'}://127.0.0.1:${port}`;
+  const isUp = opts.isUp ?? (async (b: string) => (await fetch(`${b}/healthz`)).ok);
   try {
-    await waitFor(async () => (child.exitCode === null && (await fetch(`${base}/healthz`)).ok ? true : undefined), 20_000);
+    await waitFor(async () => (child.exitCode === null && (await isUp(base)) ? true : undefined), 20_000);
   } catch (error) {
     if (opts.viaNpm) process.kill(-child.pid!, 'SIGKILL');
     else child.kill('SIGKILL');
