@@ -1,0 +1,27 @@
+# ditto-sync-exporter: the CLI on Node 20. docker-compose.yml builds it and runs the simulated mesh;
+# set DITTO_EXPORTER_SOURCE=ditto (and the DITTO_EXPORTER_* license or server settings) for a real peer.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` would build before the sources are here; nothing else needs a script.
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    DITTO_EXPORTER_LISTEN=:9730 \
+    DITTO_EXPORTER_PERSISTENCE_DIR=/data/ditto
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME /data
+EXPOSE 9730
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9730/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "dist/cli.js"]
