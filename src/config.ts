@@ -43,6 +43,7 @@ export interface CliConfig {
     readonly authProvider: string | undefined;
     readonly tcpListen: string | undefined;
     readonly tcpConnect: readonly string[];
+    readonly peerToPeer: boolean;
     readonly logLevel: DittoLogLevel;
   };
 }
@@ -164,6 +165,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { group: 'ditto', flags: '--auth-provider <name>', env: 'DITTO_EXPORTER_AUTH_PROVIDER', description: 'authentication provider name for --auth-token', parse: nonEmpty },
   { group: 'ditto', flags: '--tcp-listen <host:port>', env: 'DITTO_EXPORTER_TCP_LISTEN', description: 'accept peer-to-peer TCP connections on this address', parse: hostPort },
   { group: 'ditto', flags: '--tcp-connect <host:port,...>', env: 'DITTO_EXPORTER_TCP_CONNECT', description: 'connect to these peers over TCP (repeatable, comma-separated)', parse: hostPortList },
+  { group: 'ditto', flags: '--no-ditto-p2p', env: 'DITTO_EXPORTER_NO_DITTO_P2P', description: "turn off Ditto's automatic peer-to-peer transports (LAN, Bluetooth), keeping explicit TCP" },
   { group: 'ditto', flags: '--ditto-log-level <level>', env: 'DITTO_EXPORTER_DITTO_LOG_LEVEL', description: `Ditto SDK log level: ${DITTO_LOG_LEVELS.join('|')}`, default: 'warning', parse: oneOf(DITTO_LOG_LEVELS) },
 ];
 
@@ -230,6 +232,7 @@ function toConfig(o: Raw): CliConfig {
       authProvider: o['authProvider'] as string | undefined,
       tcpListen: o['tcpListen'] as string | undefined,
       tcpConnect: (o['tcpConnect'] as string[] | undefined) ?? [],
+      peerToPeer: o['dittoP2p'] !== false,
       logLevel: o['dittoLogLevel'] as DittoLogLevel,
     },
   };
