@@ -1,5 +1,8 @@
 import { createServer as createHttpServer } from 'node:http';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLAGS } from '../src/config.js';
 import { runCli, startCli } from './helpers/cli.js';
@@ -26,6 +29,26 @@ describe('CLI end to end', () => {
       await waitFor(() => (cli.output().includes('"msg":"stopped"') ? true : undefined), 5_000).catch((e) => { throw new Error(`${e}\n${cli.output()}`); });
       await expect(fetch(`${cli.base}/healthz`)).rejects.toThrow();
     }
+  });
+
+  it('opens a real embedded Ditto store by default, serves its metrics and says how to activate sync', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-ditto-'));
+    const cli = await startCli(['--persistence-dir', join(dir, 'store'), '--log-level', 'info']);
+    try {
+      await waitFor(async () => ((await fetch(`${cli.base}/readyz`)).status === 200 ? true : undefined));
+      const body = await (await fetch(`${cli.base}/metrics`)).text();
+      expect(valueOf(body, 'ditto_sync_up')).toBe(1);
+      expect(valueOf(body, 'ditto_sync_connected_peers')).toBe(0);
+      expect(body).toMatch(/^ditto_sync_exporter_build_info\{version="[^"]+",ditto_sdk_version="5\.\d+\.\d+"\} 1$/m);
+      const notActivated = cli.output().split('\n').filter((l) => l.includes('sync is not activated'));
+      expect(notActivated).toHaveLength(1);
+      expect(notActivated[0]).toContain('--offline-license-token');
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
+    // The store lock is released: a second exporter opens the same directory.
+    const again = await startCli(['--persistence-dir', join(dir, 'store'), '--log-level', 'warn']);
+    expect(await again.stop()).toBe(0);
   });
 
   it('runs a simulated mesh whose every contract family has data', async () => {
