@@ -16,6 +16,15 @@ const STATUS_BY_KEY: Readonly<Record<string, PeerStatus>> = {
 
 /** Ditto writes "Connected", "Not Connected", "Disabled"; anything else is `unknown`. */
 export function parseStatus(value: unknown): PeerStatus {
+  // Ditto's exact spellings first: saves a lowercase copy and a regex replace per row per tick.
+  switch (value) {
+    case 'Connected':
+      return 'connected';
+    case 'Not Connected':
+      return 'not_connected';
+    case 'Disabled':
+      return 'disabled';
+  }
   if (typeof value !== 'string') return 'unknown';
   return STATUS_BY_KEY[value.toLowerCase().replace(/[^a-z]/g, '')] ?? 'unknown';
 }
@@ -54,27 +63,30 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 
 /** Validates one row shaped as Ditto documents it. Never throws. */
 export function parseRow(raw: unknown): RowResult {
-  if (!isRecord(raw)) return { ok: false, reason: 'not_an_object' };
+  const result = validateRow(raw);
+  return typeof result === 'string' ? { ok: false, reason: result } : { ok: true, row: result };
+}
+
+/** The row, or why it is unusable. No result wrapper: parseRows runs this for every row of every tick. */
+function validateRow(raw: unknown): PeerRow | RejectReason {
+  if (!isRecord(raw)) return 'not_an_object';
   const id = raw['_id'];
-  if (typeof id !== 'string' || id.length === 0) return { ok: false, reason: 'missing_id' };
-  if (id.length > MAX_PEER_ID_LENGTH) return { ok: false, reason: 'bad_id' };
+  if (typeof id !== 'string' || id.length === 0) return 'missing_id';
+  if (id.length > MAX_PEER_ID_LENGTH) return 'bad_id';
   const isServer = raw['is_ditto_server'];
-  if (typeof isServer !== 'boolean') return { ok: false, reason: 'bad_is_ditto_server' };
+  if (typeof isServer !== 'boolean') return 'bad_is_ditto_server';
   const docs = raw['documents'];
-  if (!isRecord(docs)) return { ok: false, reason: 'bad_documents' };
+  if (!isRecord(docs)) return 'bad_documents';
   const synced = parseCommitId(docs['synced_up_to_local_commit_id']);
-  if (synced === null) return { ok: false, reason: 'bad_commit_id' };
+  if (synced === null) return 'bad_commit_id';
   const lastUpdate = parseTimestamp(docs['last_update_received_time']);
-  if (lastUpdate === null) return { ok: false, reason: 'bad_timestamp' };
+  if (lastUpdate === null) return 'bad_timestamp';
   return {
-    ok: true,
-    row: {
-      id,
-      type: isServer ? 'cloud' : 'device',
-      status: parseStatus(docs['sync_session_status']),
-      syncedCommitId: synced,
-      lastUpdate,
-    },
+    id,
+    type: isServer ? 'cloud' : 'device',
+    status: parseStatus(docs['sync_session_status']),
+    syncedCommitId: synced,
+    lastUpdate,
   };
 }
 
@@ -90,12 +102,12 @@ export function parseRows(raw: readonly unknown[]): ParsedRows {
   const seen = new Set<string>();
   const reject = (reason: RejectReason) => rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
   for (const item of raw) {
-    const result = parseRow(item);
-    if (!result.ok) reject(result.reason);
-    else if (seen.has(result.row.id)) reject('duplicate_id');
+    const row = validateRow(item);
+    if (typeof row === 'string') reject(row);
+    else if (seen.has(row.id)) reject('duplicate_id');
     else {
-      seen.add(result.row.id);
-      rows.push(result.row);
+      seen.add(row.id);
+      rows.push(row);
     }
   }
   return { rows, rejected };

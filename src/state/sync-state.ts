@@ -3,9 +3,9 @@ import type { ScrapeView } from '../collectors/families.js';
 import { Histogram } from '../collectors/histogram.js';
 import { parseCommitId, parseRows } from '../collectors/rows.js';
 import { buildSnapshot, type Snapshot } from '../collectors/snapshot.js';
-import type { LabelSet } from '../exposition/labels.js';
-import type { PeerRow, RawTick, RejectReason, TrackedCommitInput } from '../model.js';
+import type { RawTick, RejectReason, TrackedCommitInput } from '../model.js';
 import { CommitTracker } from './commit-tracker.js';
+import { PeerLabelCache } from './peer-label-cache.js';
 import type { PeerLabeler } from './peer-labels.js';
 
 export interface SyncStateOptions {
@@ -33,12 +33,13 @@ export class SyncState {
   private futureTimestamps = 0;
   private healthy = true;
   private replaySkipped: Map<string, number> | undefined;
-  private peerCache = new Map<string, LabelSet | null>();
+  private readonly peerLabels: PeerLabelCache;
   private readonly ackListeners = new Set<(latencySeconds: number) => void>();
 
   constructor(private readonly options: SyncStateOptions) {
     this.tracker = new CommitTracker(options.maxTrackedCommits);
     this.ackLatency = new Histogram(options.ackBuckets ?? ACK_BUCKETS_SECONDS);
+    this.peerLabels = new PeerLabelCache(options.peerLabels);
   }
 
   get snapshot(): Snapshot | undefined {
@@ -52,10 +53,12 @@ export class SyncState {
       for (const commit of tick.commits ?? []) this.trackInput(commit, tick.readAt);
       const parsed = parseRows(tick.rows);
       for (const [reason, n] of parsed.rejected) this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + n);
+      this.peerLabels.beginTick();
       const snapshot = buildSnapshot(parsed.rows, tick.readAt, {
         maxPeers: this.options.maxPeers,
-        labelsFor: this.labelsFor(parsed.rows),
+        labelsFor: this.peerLabels.lookup,
       });
+      this.peerLabels.endTick();
       if (snapshot.cloudSyncedCommitId !== undefined) {
         this.tracker.ack(snapshot.cloudSyncedCommitId, tick.readAt, (latency) => {
           this.ackLatency.observe(latency);
@@ -152,20 +155,6 @@ export class SyncState {
       futureTimestamps: this.futureTimestamps,
       replayLinesSkipped: this.replaySkipped && new Map(this.replaySkipped),
       build: this.options.build,
-    };
-  }
-
-  /** Label sets for this tick's peers; the cache keeps only peers seen in the latest tick. */
-  private labelsFor(rows: readonly PeerRow[]): (row: PeerRow) => LabelSet | null {
-    const previous = this.peerCache;
-    const next = new Map<string, LabelSet | null>();
-    this.peerCache = next;
-    return (row) => {
-      const key = `${row.type}\u0000${row.id}`;
-      let labels = previous.get(key);
-      if (labels === undefined) labels = this.options.peerLabels(row.id, row.type);
-      next.set(key, labels);
-      return labels;
     };
   }
 }
