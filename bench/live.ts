@@ -1,0 +1,77 @@
+import type { Server } from 'node:http';
+import { boundPort, closeServer, createApp, createRouter, listen } from '../src/server.js';
+import type { Window } from './blocks.js';
+import { benchExporter, type BenchBackend, type BenchExporter } from './exporters.js';
+import { createMesh, renderTicks, TICK_INTERVAL_SECONDS, type FixtureTick } from './fixtures.js';
+
+/** Ticks prepared ahead and cycled: building SDK rows is Ditto's work, not the exporter's. */
+const TICK_VARIANTS = 8;
+
+/**
+ * A host app with the exporter mounted: HTTP on loopback, observer ticks arriving every 500 ms as
+ * Ditto delivers them while syncing.
+ */
+export class LiveExporter {
+  private timer: NodeJS.Timeout | undefined;
+  private delivered = 0;
+  /** Milliseconds each tick's ingest blocked the loop. */
+  readonly tickDurations: number[] = [];
+  /** When each tick and each /metrics request (arrival to last byte handed to the OS) ran. */
+  readonly tickWindows: Window[] = [];
+  readonly scrapeWindows: Window[] = [];
+
+  private constructor(
+    readonly bench: BenchExporter,
+    private readonly server: Server,
+    private readonly ticks: readonly FixtureTick[],
+  ) {}
+
+  static async start(backend: BenchBackend, peers: number): Promise<LiveExporter> {
+    const bench = await benchExporter(backend, peers);
+    const ticks = renderTicks(createMesh(peers), TICK_VARIANTS);
+    const server = await listen(createApp(createRouter(bench.exporter)), { host: '127.0.0.1', port: 0 });
+    const live = new LiveExporter(bench, server, ticks);
+    live.recordScrapes();
+    live.tick();
+    return live;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${boundPort(this.server)}/metrics`;
+  }
+
+  /** Starts delivering a tick every 500 ms. */
+  startTicking(): void {
+    this.timer ??= setInterval(() => this.tick(), TICK_INTERVAL_SECONDS * 1000);
+  }
+
+  private tick(): void {
+    const k = this.delivered++;
+    const variant = this.ticks[k % this.ticks.length]!;
+    // Time keeps moving on while the rows cycle; commits were tracked the first time round.
+    const tick: FixtureTick = { ...variant, readAt: variant.readAt + Math.floor(k / this.ticks.length) * this.ticks.length * TICK_INTERVAL_SECONDS, commits: [] };
+    const start = performance.now();
+    this.bench.source.deliver(tick);
+    const end = performance.now();
+    this.tickDurations.push(end - start);
+    this.tickWindows.push({ start, end });
+  }
+
+  private recordScrapes(): void {
+    const backend = this.bench.exporter.backend;
+    const handle = backend.handle.bind(backend);
+    backend.handle = async (req, res) => {
+      const window: Window = { start: performance.now(), end: Infinity };
+      this.scrapeWindows.push(window);
+      res.once('finish', () => (window.end = performance.now()));
+      res.once('close', () => (window.end = Math.min(window.end, performance.now())));
+      await handle(req, res);
+    };
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await closeServer(this.server);
+    await this.bench.exporter.close();
+  }
+}

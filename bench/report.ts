@@ -1,0 +1,104 @@
+import { NOTICE_MS } from './blocks.js';
+import type { CostResult } from './costs.js';
+import type { EventLoopResult } from './event-loop.js';
+import type { HeapResult } from './heap.js';
+import type { HttpResult } from './http-load.js';
+
+export interface BenchResults {
+  readonly meta: Record<string, unknown>;
+  readonly missingBackends: string[];
+  readonly costs: CostResult[];
+  readonly heap: Record<string, HeapResult[]>;
+  readonly eventLoop: Record<string, EventLoopResult[]>;
+  readonly http: Record<string, HttpResult>;
+  targets?: Target[];
+}
+
+export interface Target {
+  readonly name: string;
+  readonly limit: string;
+  readonly value: string;
+  readonly met: boolean;
+}
+
+const ms = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : v < 1 ? v.toFixed(3) : v < 100 ? v.toFixed(2) : v.toFixed(0));
+const pair = (a: number | undefined, b: number | undefined) => (a === undefined ? '-' : `${ms(a)} / ${ms(b)}`);
+const ratio = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(3)}x`);
+const bytes = (v: number | undefined) => (v === undefined ? '-' : v >= 1e6 ? `${(v / 1e6).toFixed(2)} MB` : v >= 1e3 ? `${(v / 1e3).toFixed(1)} kB` : `${Math.round(v)} B`);
+const peersLabel = (n: number) => n.toLocaleString('en-US');
+
+/** Below this much retained in all, GC and JIT noise swamps the figure. */
+const HEAP_NOISE_BYTES = 256 * 1024;
+const heapPerPeer = (h: HeapResult | undefined) => (h === undefined ? '-' : Math.abs(h.retainedBytes) < HEAP_NOISE_BYTES ? 'noise' : bytes(h.bytesPerPeer));
+
+/** One table: a row per figure, a column per peer count. */
+export function formatTable(r: BenchResults): string {
+  const counts = [...new Set([...r.costs.map((c) => c.peers), ...Object.values(r.heap).flat().map((h) => h.peers), ...Object.values(r.eventLoop).flat().map((e) => e.peers), ...Object.values(r.http).map((h) => h.peers)])].sort((a, b) => a - b);
+  const cost = (n: number) => r.costs.find((c) => c.peers === n);
+  const backends = [...new Set(r.costs.flatMap((c) => Object.keys(c.backends)))];
+  const rows: [string, (n: number) => string][] = [];
+  for (const b of backends) {
+    rows.push([`tick ms, p50 / p99 (${b})`, (n) => pair(cost(n)?.backends[b]?.tick.median, cost(n)?.backends[b]?.tick.p99)]);
+    rows.push([`scrape ms, p50 / p99 (${b})`, (n) => pair(cost(n)?.backends[b]?.scrape.median, cost(n)?.backends[b]?.scrape.p99)]);
+    if (b === 'prom-client') rows.push(['  of which ditto_sync_* families', (n) => pair(cost(n)?.ownFamilies.median, cost(n)?.ownFamilies.p99)]);
+  }
+  rows.push(['floor ms, p50 / p99 (plain prom-client)', (n) => pair(cost(n)?.floor.median, cost(n)?.floor.p99)]);
+  for (const b of backends) rows.push([`tick+scrape / floor (${b})`, (n) => ratio(cost(n)?.backends[b]?.ratioToFloor)]);
+  for (const b of backends) rows.push([`body (${b})`, (n) => bytes(cost(n)?.backends[b]?.bodyBytes)]);
+  rows.push(['per-peer samples = floor (prom-client)', (n) => { const c = cost(n)?.backends['prom-client']?.check; return c ? (c.ok ? `yes (${c.samples})` : 'NO') : '-'; }]);
+  for (const b of backends.filter((x) => x !== 'prom-client')) rows.push([`per-peer samples = floor (${b})`, (n) => { const c = cost(n)?.backends[b]?.check; return c ? (c.ok ? `yes (${c.samples})` : 'NO') : '-'; }]);
+  for (const [b, list] of Object.entries(r.heap)) rows.push([`heap retained per peer (${b})`, (n) => heapPerPeer(list.find((h) => h.peers === n))]);
+  rows.push(['SyncState.view() ms, p50 / p99', (n) => pair(cost(n)?.view.median, cost(n)?.view.p99)]);
+  rows.push(['registry.metrics() via bridge ms, p50 / p99', (n) => pair(cost(n)?.bridge.median, cost(n)?.bridge.p99)]);
+  for (const [b, list] of Object.entries(r.eventLoop)) {
+    const el = (n: number) => list.find((e) => e.peers === n);
+    rows.push([`event-loop delay ms, p99 / max (${b})`, (n) => pair(el(n)?.delayP99, el(n)?.delayMax)]);
+    // The recorder notices blocks from NOTICE_MS: 0 means none that long.
+    const block = (v: number) => (v === 0 ? `< ${NOTICE_MS}` : ms(v));
+    rows.push([`  longest block ms: in a scrape / tick / neither`, (n) => { const e = el(n); return e ? `${block(e.longestBlockInScrape)} / ${block(e.longestBlockInTick)} / ${block(e.longestBlockElsewhere)}` : '-'; }]);
+    rows.push([`  live tick ms, p50 / max (${b})`, (n) => pair(el(n)?.tick.median, el(n)?.tick.max)]);
+    rows.push([`  scrape latency ms, p50 / max (${b})`, (n) => pair(el(n)?.scrapeLatency.median, el(n)?.scrapeLatency.max)]);
+    rows.push([`  complete bodies (${b})`, (n) => { const e = el(n); return e ? `${e.scrapes - e.incomplete.length}/${e.scrapes}` : '-'; }]);
+  }
+  for (const [b, h] of Object.entries(r.http)) {
+    rows.push([`HTTP req/s, ${h.connections} conns (${b})`, (n) => (n === h.peers ? h.requestsPerSecond.toFixed(0) : '-')]);
+    rows.push([`HTTP latency ms, p50 / p99 (${b})`, (n) => (n === h.peers ? pair(h.latencyP50, h.latencyP99) : '-')]);
+    rows.push([`HTTP errors / non-2xx (${b})`, (n) => (n === h.peers ? `${h.errors} / ${h.non2xx}` : '-')]);
+  }
+  const header = ['peers', ...counts.map(peersLabel)];
+  // Rows of phases that did not run are left out.
+  const body = rows.map(([label, f]) => [label, ...counts.map(f)]).filter((row) => row.slice(1).some((cell) => cell !== '-'));
+  const widths = header.map((_, i) => Math.max(...[header, ...body].map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...body.map(line)].join('\n');
+}
+
+/** The issue's targets, judged from this run. */
+export function judgeTargets(r: BenchResults): Target[] {
+  const targets: Target[] = [];
+  const ours = (n: number) => r.costs.find((c) => c.peers === n)?.backends['prom-client'];
+  for (const [n, limit] of [[1000, 0.25], [100, 0.5]] as const) {
+    const c = ours(n);
+    if (c) targets.push({ name: `tick+scrape at ${peersLabel(n)} peers, vs floor`, limit: `<= ${limit}x`, value: ratio(c.ratioToFloor), met: c.ratioToFloor <= limit });
+  }
+  const loop = r.eventLoop['prom-client']?.find((e) => e.peers === 10000);
+  if (loop) {
+    targets.push({
+      name: 'longest event-loop block during a scrape at 10,000 peers',
+      limit: '<= 50 ms',
+      value: `${ms(loop.longestBlockInScrape)} ms (any block: ${ms(loop.delayMax)} ms)`,
+      met: loop.longestBlockInScrape <= 50,
+    });
+    targets.push({ name: 'complete, correct bodies at 10,000 peers', limit: 'all', value: `${loop.scrapes - loop.incomplete.length}/${loop.scrapes}`, met: loop.incomplete.length === 0 && loop.scrapes > 0 });
+  }
+  const heap = r.heap['prom-client']?.find((h) => h.peers === 10000);
+  if (heap) targets.push({ name: 'heap retained per peer at 10,000', limit: '<= 3 KB', value: bytes(heap.bytesPerPeer), met: heap.bytesPerPeer <= 3072 });
+  const checks = r.costs.map((c) => c.backends['prom-client']?.check).filter((c) => c !== undefined);
+  if (checks.length) targets.push({ name: 'per-peer lines identical to prom-client\'s', limit: 'every size', value: checks.every((c) => c.ok) ? 'identical' : checks.find((c) => !c.ok)!.problem ?? 'differs', met: checks.every((c) => c.ok) });
+  return targets;
+}
+
+export function formatTargets(targets: readonly Target[]): string {
+  return targets.map((t) => `${t.met ? 'MET ' : 'MISS'}  ${t.name}: ${t.value} (target ${t.limit})`).join('\n');
+}
