@@ -1,3 +1,5 @@
+import { seededRandom } from '../src/sources/seeded-random.js';
+
 /**
  * Realistic `system:data_sync_info` rows for the benchmark, shaped exactly as the SDK returns them
  * (see the Ditto docs: `_id`, `is_ditto_server`, `documents.{sync_session_status,
@@ -53,17 +55,7 @@ const START_COMMIT = 48_213_907;
 /** Ditto's documented refresh while syncing. */
 export const TICK_INTERVAL_SECONDS = 0.5;
 
-/** mulberry32: small, fast, good enough to make a reproducible mesh. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** A few cloud servers (Big Peer nodes), more for bigger meshes, the rest devices. */
 export function cloudServerCount(peers: number): number {

@@ -1,3 +1,5 @@
+import { seededRandom } from './seeded-random.js';
+
 /**
  * A synthetic Ditto mesh: rows shaped exactly as `system:data_sync_info` returns them, for demos,
  * dashboards and tests. Nothing here is real sync data. Pure apart from its seeded random numbers:
@@ -57,18 +59,6 @@ interface SimPeer {
   lastUpdate: number | null;
 }
 
-/** mulberry32: small, fast, good enough for a demo mesh, and reproducible from a seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export class MeshSimulator {
@@ -84,7 +74,7 @@ export class MeshSimulator {
       if (!Number.isFinite(value) || value < 0) throw new RangeError(`simulate ${name} must be a non-negative number, got ${value}`);
     }
     if (options.churn > 1) throw new RangeError(`simulate churn is a probability (0..1), got ${options.churn}`);
-    this.random = prng(options.seed);
+    this.random = seededRandom(options.seed);
     for (let i = 0; i < options.cloudServers; i++) this.peers.push(this.peer(true));
     for (let i = 0; i < options.devices; i++) {
       // Two special devices so every status shows up: one Disabled, one in a state Ditto may add later.
