@@ -1,0 +1,278 @@
+/**
+ * The soak: a SyncExporter fed a churning 1,000-peer mesh tick after tick on a synthetic clock,
+ * scraped every few ticks, with heap (after forced GC) and active handles compared between the end
+ * of the warm-up and the end of the run. Used by scripts/soak.ts and, in a short form, by the tests.
+ */
+import type { ExpositionFormat } from '../../src/exposition/format.js';
+import { SyncExporter } from '../../src/exporter.js';
+import { REJECT_REASONS } from '../../src/model.js';
+import { ChurnMesh, DEFAULT_CHURN, type ChurnOptions } from './churn-mesh.js';
+import { deepCheck, lastFamily, quickCheck } from './exposition-check.js';
+import { activeResources, formatResources, heapAfterGc, mb, resourceGrowth } from './process-probe.js';
+import { SoakSource } from './soak-source.js';
+
+export interface SoakOptions {
+  /** Observer ticks delivered, warm-up included. */
+  readonly ticks: number;
+  /** Ticks before the baseline heap and handle counts are taken. */
+  readonly warmupTicks: number;
+  /** A scrape (full /metrics body) every this many ticks: 30 ticks = Prometheus' 15 s default. */
+  readonly scrapeEvery: number;
+  /** Every this many scrapes, the body is fully parsed rather than only checked for completeness. */
+  readonly deepCheckEvery: number;
+  /** The observer falls silent long enough for a scrape to re-read the source, every this many ticks. */
+  readonly stallEvery: number;
+  /** Heap after GC and a progress line every this many ticks. */
+  readonly checkpointEvery: number;
+  /** Allowed heap growth from the warm-up baseline to the end, as a fraction (0.1 = 10 %). */
+  readonly heapTolerance: number;
+  readonly maxTrackedCommits: number;
+  readonly churn: ChurnOptions;
+}
+
+export const FULL_SOAK: SoakOptions = Object.freeze({
+  ticks: 1_000_000,
+  warmupTicks: 50_000,
+  scrapeEvery: 30,
+  deepCheckEvery: 100,
+  stallEvery: 50_000,
+  checkpointEvery: 100_000,
+  heapTolerance: 0.1,
+  maxTrackedCommits: 10_000,
+  // 4,000-tick cloud outages leave 12,000 commits unacked: the tracking bound is soaked too.
+  churn: { ...DEFAULT_CHURN, outageEvery: 20_000, outageTicks: 4_000 },
+});
+
+export interface SoakCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface SoakResult {
+  readonly peers: number;
+  readonly ticks: number;
+  readonly seconds: number;
+  readonly ticksPerSecond: number;
+  readonly scrapes: number;
+  readonly deepChecks: number;
+  readonly heapWarm: number;
+  readonly heapEnd: number;
+  readonly heapGrowth: number;
+  readonly heapCheckpoints: readonly { ticks: number; heap: number }[];
+  /**
+   * Least-squares slope of heap after GC over the second half of the run, bytes per 100,000
+   * ticks; null with fewer than three checkpoints there.
+   */
+  readonly heapSlopePer100kTicks: number | null;
+  readonly resourcesStart: Readonly<Record<string, number>>;
+  readonly resourcesEnd: Readonly<Record<string, number>>;
+  readonly totals: { appeared: number; vanished: number; flips: number; commits: number; badRows: number; refreshes: number; dropped: number };
+  readonly checks: readonly SoakCheck[];
+  readonly ok: boolean;
+}
+
+/** Scrapes land between ticks. */
+const SCRAPE_OFFSET_SECONDS = 0.25;
+/** Silent ticks in a stall: 7 s, longer than the exporter's default 5 s max snapshot age. */
+const STALL_TICKS = 14;
+
+export async function runSoak(options: SoakOptions, log: (line: string) => void = console.log): Promise<SoakResult> {
+  validate(options);
+  const mesh = new ChurnMesh(options.churn);
+  const source = new SoakSource(mesh);
+  const exporter = new SyncExporter(source, { maxTrackedCommits: options.maxTrackedCommits });
+  await exporter.start();
+
+  log(
+    `soak: ${options.churn.peers} peers, ${options.ticks.toLocaleString('en')} ticks (warm-up ${options.warmupTicks.toLocaleString('en')}), ` +
+      `scrape every ${options.scrapeEvery} ticks, stall every ${options.stallEvery.toLocaleString('en')}, heap tolerance ${pct(options.heapTolerance)}`,
+  );
+
+  const expectedLast: Partial<Record<ExpositionFormat, string>> = {};
+  const bodyFailures: string[] = [];
+  let scrapes = 0;
+  let deepChecks = 0;
+  let stalls = 0;
+  let delivered = 0;
+
+  const scrape = async (): Promise<void> => {
+    const format: ExpositionFormat = scrapes % 2 === 0 ? 'prometheus' : 'openmetrics';
+    await exporter.ensureFresh();
+    const { body } = await exporter.backend.render(format);
+    scrapes++;
+    const last = expectedLast[format];
+    const quick = last === undefined ? undefined : quickCheck(body, format, last);
+    if (quick) bodyFailures.push(`scrape ${scrapes} (${format}): ${quick}`);
+    if (scrapes % options.deepCheckEvery === 0) {
+      deepChecks++;
+      for (const p of deepCheck(body, format)) bodyFailures.push(`scrape ${scrapes} (${format}): ${p}`);
+    }
+  };
+
+  const runTicks = async (until: number): Promise<void> => {
+    while (delivered < until) {
+      source.deliver(mesh.next());
+      delivered++;
+      if (delivered % options.stallEvery === 0) {
+        mesh.pause(STALL_TICKS);
+        source.clock = mesh.time;
+        stalls++;
+        await scrape();
+      } else if (delivered % options.scrapeEvery === 0) {
+        source.clock += SCRAPE_OFFSET_SECONDS;
+        await scrape();
+      }
+    }
+  };
+
+  const started = performance.now();
+  await runTicks(options.warmupTicks);
+  // Reference bodies after a full GC, so the GC histogram (the last process family) has samples.
+  await heapAfterGc();
+  for (const format of ['prometheus', 'openmetrics'] as const) expectedLast[format] = await referenceLastFamily(exporter, format, bodyFailures);
+  const heapWarm = await heapAfterGc();
+  const resourcesStart = activeResources();
+  const warmSeconds = (performance.now() - started) / 1000;
+  log(
+    `warm-up: ${options.warmupTicks.toLocaleString('en')} ticks in ${warmSeconds.toFixed(1)} s (${rate(options.warmupTicks, warmSeconds)} ticks/s); ` +
+      `heap after GC ${mb(heapWarm)}; resources ${formatResources(resourcesStart)}`,
+  );
+
+  const heapCheckpoints: { ticks: number; heap: number }[] = [{ ticks: delivered, heap: heapWarm }];
+  const measuredStart = performance.now();
+  while (delivered < options.ticks) {
+    const next = Math.min(options.ticks, (Math.floor(delivered / options.checkpointEvery) + 1) * options.checkpointEvery);
+    await runTicks(next);
+    const heap = await heapAfterGc();
+    heapCheckpoints.push({ ticks: delivered, heap });
+    const seconds = (performance.now() - measuredStart) / 1000;
+    const perSecond = (delivered - options.warmupTicks) / seconds;
+    const view = exporter.view();
+    log(
+      `${delivered.toLocaleString('en').padStart(10)} ticks  ${Math.round(perSecond)} ticks/s  heap ${mb(heap)} (${signedPct(heap / heapWarm - 1)})  ` +
+        `peers ${mesh.size}  unacked ${view.unackedCommits}  dropped ${view.trackedCommitsDropped}  scrapes ${scrapes}  ` +
+        `ETA ${duration((options.ticks - delivered) / perSecond)}`,
+    );
+  }
+  const seconds = (performance.now() - started) / 1000;
+
+  const heapEnd = heapCheckpoints[heapCheckpoints.length - 1]!.heap;
+  const resourcesEnd = activeResources();
+  const view = exporter.view();
+  const snapshot = exporter.state.snapshot;
+  const growth = heapEnd / heapWarm - 1;
+  const slope = heapSlope(heapCheckpoints.filter((c) => c.ticks >= options.ticks / 2));
+  const grewResources = resourceGrowth(resourcesStart, resourcesEnd);
+  const badRows = [...mesh.totals.badRows.values()].reduce((a, b) => a + b, 0);
+  // Reason by reason, both ways: nothing injected went uncounted, nothing good was rejected.
+  const rejectedMismatch = REJECT_REASONS.filter((reason) => (view.rejected.get(reason) ?? 0) !== (mesh.totals.badRows.get(reason) ?? 0));
+
+  const checks: SoakCheck[] = [
+    {
+      name: 'heap after GC within tolerance of the warm-up baseline',
+      ok: growth <= options.heapTolerance,
+      detail: `${mb(heapWarm)} → ${mb(heapEnd)} (${signedPct(growth)}, limit +${pct(options.heapTolerance)})`,
+    },
+    {
+      name: 'no growing handles or timers',
+      ok: grewResources.length === 0,
+      detail: grewResources.length ? `grew: ${grewResources.join(', ')}` : `${formatResources(resourcesStart)} → ${formatResources(resourcesEnd)}`,
+    },
+    {
+      name: 'every scrape body complete',
+      ok: bodyFailures.length === 0 && scrapes > 0 && deepChecks > 0,
+      detail: bodyFailures.length ? bodyFailures.slice(0, 5).join('; ') : `${scrapes} scrapes, ${deepChecks} fully parsed`,
+    },
+    {
+      name: 'every tick applied and every bad row counted',
+      ok: view.ticks === mesh.totals.ticks && view.errors === 0 && rejectedMismatch.length === 0 && view.refreshes === stalls && source.refreshes === stalls,
+      detail:
+        `ticks ${view.ticks}/${mesh.totals.ticks}, errors ${view.errors}, refreshes ${view.refreshes}/${stalls}, ` +
+        `bad rows ${badRows}${rejectedMismatch.length ? `, mismatched reasons ${rejectedMismatch.join(',')}` : ''}`,
+    },
+    {
+      name: 'final snapshot holds the live mesh',
+      ok: snapshot !== undefined && snapshot.peers.length + snapshot.omitted === mesh.size && view.unackedCommits <= options.maxTrackedCommits,
+      detail: `${snapshot?.peers.length ?? 0} peers + ${snapshot?.omitted ?? 0} omitted, mesh ${mesh.size}, unacked ${view.unackedCommits}`,
+    },
+  ];
+  await exporter.close();
+
+  const ok = checks.every((c) => c.ok);
+  log(`soak: ${delivered.toLocaleString('en')} ticks in ${duration(seconds)} (${rate(delivered, seconds)} ticks/s overall)`);
+  log(`heap after GC: ${heapCheckpoints.map((c) => mb(c.heap).replace(' MB', '')).join(' → ')} MB; second-half trend ${slope === null ? 'n/a (too few checkpoints)' : `${kb(slope)} per 100,000 ticks`}`);
+  log(`churn: ${mesh.totals.appeared} peers appeared, ${mesh.totals.vanished} vanished, ${mesh.totals.flips} status flips, ${mesh.totals.commits} commits, ${badRows} bad rows, ${stalls} stalls`);
+  for (const c of checks) log(`${c.ok ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`);
+  log(`verdict: ${ok ? 'PASS' : 'FAIL'}`);
+
+  return {
+    peers: options.churn.peers,
+    ticks: delivered,
+    seconds,
+    ticksPerSecond: delivered / seconds,
+    scrapes,
+    deepChecks,
+    heapWarm,
+    heapEnd,
+    heapGrowth: growth,
+    heapCheckpoints,
+    heapSlopePer100kTicks: slope,
+    resourcesStart: Object.fromEntries(resourcesStart),
+    resourcesEnd: Object.fromEntries(resourcesEnd),
+    totals: {
+      appeared: mesh.totals.appeared,
+      vanished: mesh.totals.vanished,
+      flips: mesh.totals.flips,
+      commits: mesh.totals.commits,
+      badRows,
+      refreshes: stalls,
+      dropped: view.trackedCommitsDropped,
+    },
+    checks,
+    ok,
+  };
+}
+
+/**
+ * The family a whole body ends with. Rendered in its own frame: a body held in a suspended
+ * caller's frame would stay reachable and be counted in the heap figures.
+ */
+async function referenceLastFamily(exporter: SyncExporter, format: ExpositionFormat, failures: string[]): Promise<string | undefined> {
+  const { body } = await exporter.backend.render(format);
+  for (const p of deepCheck(body, format)) failures.push(`reference ${format} body: ${p}`);
+  return lastFamily(body);
+}
+
+function validate(o: SoakOptions): void {
+  for (const key of ['ticks', 'warmupTicks', 'scrapeEvery', 'deepCheckEvery', 'stallEvery', 'checkpointEvery', 'maxTrackedCommits'] as const) {
+    if (!Number.isInteger(o[key]) || o[key] <= 0) throw new RangeError(`soak ${key} must be a positive integer, got ${o[key]}`);
+  }
+  if (o.warmupTicks >= o.ticks) throw new RangeError(`soak warm-up (${o.warmupTicks}) must be shorter than the run (${o.ticks})`);
+  if (!(o.heapTolerance > 0)) throw new RangeError(`soak heap tolerance must be above 0, got ${o.heapTolerance}`);
+}
+
+/** Bytes per 100,000 ticks; null with fewer than three points. */
+function heapSlope(points: readonly { ticks: number; heap: number }[]): number | null {
+  if (points.length < 3) return null;
+  const meanT = points.reduce((a, p) => a + p.ticks, 0) / points.length;
+  const meanH = points.reduce((a, p) => a + p.heap, 0) / points.length;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.ticks - meanT) * (p.heap - meanH);
+    den += (p.ticks - meanT) ** 2;
+  }
+  return den === 0 ? null : (num / den) * 100_000;
+}
+
+const kb = (bytes: number) => `${bytes >= 0 ? '+' : ''}${(bytes / 1024).toFixed(1)} KB`;
+const pct = (f: number) => `${(f * 100).toFixed(0)} %`;
+const signedPct = (f: number) => `${f >= 0 ? '+' : ''}${(f * 100).toFixed(1)} %`;
+const rate = (n: number, seconds: number) => Math.round(n / seconds).toLocaleString('en');
+
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  return s >= 60 ? `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
