@@ -39,7 +39,7 @@ export const F = {
   trackedCommitsDropped: family('ditto_sync_tracked_commits_dropped_total', 'counter', 'Tracked commits forgotten unacked because the tracking bound (--max-tracked-commits) was reached.'),
   up: family('ditto_sync_up', 'gauge', '1 while the source is open and its latest read succeeded, else 0.'),
   observerTicks: family('ditto_sync_observer_ticks_total', 'counter', 'Snapshots applied from the source (observer ticks, refreshes, replay lines).'),
-  observerErrors: family('ditto_sync_observer_errors_total', 'counter', 'Errors while reading or applying a snapshot (observer callback, refresh query).'),
+  observerErrors: family('ditto_sync_observer_errors_total', 'counter', 'Errors while reading, applying or collecting a snapshot (observer callback, refresh query, tracked commit, OpenTelemetry collection).'),
   snapshotRefreshes: family('ditto_sync_snapshot_refreshes_total', 'counter', 'Scrape-time re-reads of system:data_sync_info because the latest snapshot was older than --max-snapshot-age.'),
   snapshotAge: family('ditto_sync_snapshot_age_seconds', 'gauge', 'Age of the snapshot this scrape reports; absent before the first snapshot.', [], 's'),
   rowsRejected: family('ditto_sync_rows_rejected_total', 'counter', 'Rows skipped because they could not be used, by reason.', ['reason']),
