@@ -5,7 +5,8 @@ import type { SyncExporter } from './exporter.js';
 import type { Logger } from './logger.js';
 
 export const DEFAULT_PORT = 9730;
-const ENDPOINTS = ['/', '/metrics', '/healthz', '/readyz'] as const;
+/** The only paths served; anything else is 404, other methods on these 405. */
+export const ENDPOINTS = ['/', '/metrics', '/healthz', '/readyz'] as const;
 
 const LANDING = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Ditto Sync Exporter</title></head>
@@ -61,7 +62,7 @@ export function createRouter(exporter: SyncExporter, logger?: Logger): Router {
     securityHeaders(res);
     res.type('html').send(LANDING);
   });
-  router.all(['/', '/metrics', '/healthz', '/readyz'], (_req, res) => {
+  router.all([...ENDPOINTS], (_req, res) => {
     res.set('Allow', 'GET, HEAD').status(405).type('text/plain').send('method not allowed\n');
   });
   return router;
@@ -124,4 +125,3 @@ export async function closeServer(server: Server): Promise<void> {
   });
 }
 
-export { ENDPOINTS };
