@@ -7,6 +7,8 @@ import type { Logger } from '../src/logger.js';
 import type { RawTick } from '../src/model.js';
 import { boundPort, closeServer, createApp, createRouter, listen } from '../src/server.js';
 import type { SourceSink, SyncSource } from '../src/sources/source.js';
+import { key as seriesKey, type Sample } from './helpers/exposition.js';
+import { row } from './helpers/fake-source.js';
 
 export const T0 = 1_700_000_000;
 
@@ -26,17 +28,7 @@ export class TestSource implements SyncSource {
   async close(): Promise<void> {}
 }
 
-export function row(id: string, o: { cloud?: boolean; status?: string; synced?: unknown; lastUpdate?: unknown } = {}): Record<string, unknown> {
-  return {
-    _id: id,
-    is_ditto_server: o.cloud ?? false,
-    documents: {
-      sync_session_status: o.status ?? 'Connected',
-      synced_up_to_local_commit_id: o.synced ?? null,
-      last_update_received_time: o.lastUpdate ?? null,
-    },
-  };
-}
+export { row };
 
 export const BIG_COMMIT = 2n ** 60n + 1n;
 
@@ -131,36 +123,7 @@ export async function serve(exporter: SyncExporter): Promise<Served> {
   };
 }
 
-export interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  /** As Prometheus stores it: float64. */
-  readonly value: number;
-}
-
-const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-const unescape = (v: string) => v.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c));
-
-export function parseSamples(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = LINE.exec(line);
-    if (!m) throw new Error(`unparseable sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = unescape(l[2]!);
-    out.push({ name: m[1]!, labels, value: m[3] === '+Inf' ? Infinity : Number(m[3]) });
-  }
-  return out;
-}
-
-export function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {
-  return `${name}{${Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
-    .join(',')}}`;
-}
+export { parseSamples, key as seriesKey, type Sample } from './helpers/exposition.js';
 
 /** `name{labels}` → value for the samples whose name passes `keep`; a duplicate series throws. */
 export function seriesMap(samples: readonly Sample[], keep: (name: string) => boolean = (n) => n.startsWith('ditto_sync_')): Map<string, number> {

@@ -9,6 +9,7 @@ export interface Sample {
 
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+const unescape = (v: string) => v.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c));
 
 export function parseSamples(text: string): Sample[] {
   const samples: Sample[] = [];
@@ -17,8 +18,8 @@ export function parseSamples(text: string): Sample[] {
     const m = LINE.exec(line);
     if (!m) throw new Error(`unparseable sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = l[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
-    samples.push({ name: m[1]!, labels, value: Number(m[3]), raw: m[3]! });
+    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = unescape(l[2]!);
+    samples.push({ name: m[1]!, labels, value: m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]), raw: m[3]! });
   }
   return samples;
 }
