@@ -31,6 +31,7 @@ export interface CliConfig {
   readonly otlpEndpoint: string | undefined;
   readonly otlpInterval: number;
   readonly webConfigFile: string | undefined;
+  readonly record: string | undefined;
   readonly replay: string | undefined;
   readonly replayMaxLineBytes: number;
   readonly simulate: MeshOptions & { readonly tickMs: number };
@@ -146,6 +147,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { group: 'exporter', flags: '--otlp-endpoint <url>', env: 'DITTO_EXPORTER_OTLP_ENDPOINT', description: 'push metrics over OTLP/HTTP to this URL (also OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)', parse: url },
   { group: 'exporter', flags: '--otlp-interval <seconds>', env: 'DITTO_EXPORTER_OTLP_INTERVAL', description: 'seconds between OTLP pushes', default: 15, parse: seconds },
   { group: 'exporter', flags: '--web.config.file <path>', env: 'DITTO_EXPORTER_WEB_CONFIG_FILE', description: 'exporter-toolkit web config: TLS, basic auth, bearer token', parse: nonEmpty },
+  { group: 'exporter', flags: '--record <file>', env: 'DITTO_EXPORTER_RECORD', description: 'append every tick to this file in the replay format (for --source replay later)', parse: nonEmpty },
   { group: 'replay', flags: '--replay <file>', env: 'DITTO_EXPORTER_REPLAY', description: 'JSON Lines file to replay (with --source replay)', parse: nonEmpty },
   { group: 'replay', flags: '--replay-max-line-bytes <n>', env: 'DITTO_EXPORTER_REPLAY_MAX_LINE_BYTES', description: 'longer replay lines are skipped and counted', default: DEFAULT_REPLAY_MAX_LINE_BYTES, parse: positiveInt },
   { group: 'simulate', flags: '--simulate-devices <n>', env: 'DITTO_EXPORTER_SIMULATE_DEVICES', description: 'simulated small peers', default: d.devices, parse: nonNegativeInt },
@@ -210,6 +212,7 @@ function toConfig(o: Raw): CliConfig {
     otlpEndpoint: o['otlpEndpoint'] as string | undefined,
     otlpInterval: o['otlpInterval'] as number,
     webConfigFile: o['web.config.file'] as string | undefined,
+    record: o['record'] as string | undefined,
     replay: o['replay'] as string | undefined,
     replayMaxLineBytes: o['replayMaxLineBytes'] as number,
     simulate: {
@@ -249,6 +252,7 @@ function checkCombinations(c: CliConfig): void {
       throw new ConfigError(`--replay: cannot read ${c.replay}`);
     }
   } else if (c.replay) throw new ConfigError('--replay is only used with --source replay');
+  if (c.record && c.source === 'replay') throw new ConfigError('--record cannot be used with --source replay');
   if (c.peerIdLabel === 'hash' && !c.peerIdHashKey) {
     throw new ConfigError('--peer-id-label hash needs --peer-id-hash-key (or DITTO_EXPORTER_PEER_ID_HASH_KEY) so hashes stay stable across restarts');
   }

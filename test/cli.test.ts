@@ -97,6 +97,7 @@ describe('CLI end to end', () => {
 
   it.each([
     [['--otlp-endpoint', 'ftp://x'], /--otlp-endpoint/],
+    [['--source', 'replay', '--replay', SCENARIO, '--record', '/tmp/x.jsonl'], /--record/],
     [['--max-peers', 'abc'], /--max-peers/],
     [['--source', 'nope'], /--source/],
     [['--listen', 'localhost'], /--listen/],

@@ -1,11 +1,18 @@
 import type { CliConfig } from '../config.js';
 import type { Logger } from '../logger.js';
+import { RecordingSource } from './recorder.js';
 import { ReplaySource } from './replay.js';
 import { SimulateSource } from './simulate.js';
 import type { SyncSource } from './source.js';
 
-/** The source the CLI flags ask for. The Ditto SDK is loaded only for `--source ditto`. */
+/** The source the CLI flags ask for, recording its ticks when --record is given. */
 export async function createSource(config: CliConfig, logger: Logger): Promise<SyncSource> {
+  const source = await baseSource(config, logger);
+  return config.record ? new RecordingSource(source, config.record, logger) : source;
+}
+
+/** The Ditto SDK is loaded only for `--source ditto`. */
+async function baseSource(config: CliConfig, logger: Logger): Promise<SyncSource> {
   switch (config.source) {
     case 'replay':
       return new ReplaySource({ file: config.replay!, maxLineBytes: config.replayMaxLineBytes, logger });

@@ -1,4 +1,4 @@
-import type { RawTick } from '../model.js';
+import type { RawTick, TrackedCommitInput } from '../model.js';
 
 export const REPLAY_SKIP_REASONS = ['invalid_json', 'bad_shape', 'line_too_long'] as const;
 export type ReplaySkipReason = (typeof REPLAY_SKIP_REASONS)[number];
@@ -32,8 +32,19 @@ export function parseReplayLine(line: string): ReplayLineResult {
     tick: {
       rows,
       readAt: t,
-      // Ids past 2^53 travel as decimal strings; the state validates each one.
-      commits: (commits ?? []).map((id: unknown) => ({ id: id as string, at: t })),
+      commits: (commits ?? []).map((c: unknown) => toCommit(c, t)),
     },
   };
+}
+
+/**
+ * A commit entry: an id (number, or a decimal string for ids past 2^53), or `{"id", "at"}` when the
+ * commit was made before the line's `t`. The state validates the id and counts a bad one.
+ */
+function toCommit(entry: unknown, t: number): TrackedCommitInput {
+  if (isRecord(entry)) {
+    const at = entry['at'];
+    return { id: entry['id'] as string, at: typeof at === 'number' && Number.isFinite(at) ? at : t };
+  }
+  return { id: entry as string, at: t };
 }
