@@ -88,3 +88,19 @@ describe('HTTP endpoints', () => {
     source.open = true;
   });
 });
+
+describe('backend option', () => {
+  it("'otel' needs no factory: the exporter builds the OpenTelemetry backend itself", async () => {
+    const source = new ManualSource();
+    const exporter = new SyncExporter(source, { collectDefaultMetrics: false, backend: 'otel' });
+    await exporter.start();
+    source.sink!.tick({ readAt: source.clock, rows: [row('a', { synced: 3 })] });
+    const { body, contentType } = await exporter.backend.render('prometheus');
+    expect(exporter.backend.name).toBe('otel');
+    expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(valueOf(body, 'ditto_sync_peer_synced_commit_id', { peer_id: 'a', peer_type: 'device' })).toBe(3);
+    // No family twice: the prom-client registry holds none of the exporter's families.
+    expect(await exporter.registry.metrics()).not.toContain('ditto_sync_');
+    await exporter.close();
+  });
+});
