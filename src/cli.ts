@@ -82,6 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
     maxPeers: config.maxPeers,
     maxTrackedCommits: config.maxTrackedCommits,
     maxSnapshotAge: config.maxSnapshotAge,
+    refreshTimeout: config.refreshTimeout,
     stallAfter: config.stallAfter,
     peerIdLabel: config.peerIdLabel,
     peerIdHashKey: config.peerIdHashKey,

@@ -23,6 +23,7 @@ export interface CliConfig {
   readonly maxPeers: number;
   readonly maxTrackedCommits: number;
   readonly maxSnapshotAge: number;
+  readonly refreshTimeout: number;
   readonly stallAfter: number;
   readonly peerIdLabel: PeerIdMode;
   readonly peerIdHashKey: string | undefined;
@@ -139,6 +140,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { group: 'exporter', flags: '--max-peers <n>', env: 'DITTO_EXPORTER_MAX_PEERS', description: 'per-peer series for at most this many peers (cloud servers always kept)', default: DEFAULTS.maxPeers, parse: positiveInt },
   { group: 'exporter', flags: '--max-tracked-commits <n>', env: 'DITTO_EXPORTER_MAX_TRACKED_COMMITS', description: 'unacked local commits remembered before the oldest are dropped', default: DEFAULTS.maxTrackedCommits, parse: positiveInt },
   { group: 'exporter', flags: '--max-snapshot-age <seconds>', env: 'DITTO_EXPORTER_MAX_SNAPSHOT_AGE', description: 'a scrape re-reads system:data_sync_info when the latest snapshot is older', default: DEFAULTS.maxSnapshotAge, parse: seconds },
+  { group: 'exporter', flags: '--refresh-timeout <seconds>', env: 'DITTO_EXPORTER_REFRESH_TIMEOUT', description: 'a scrape waits at most this long for that re-read, then reports the older snapshot', default: DEFAULTS.refreshTimeout, parse: seconds },
   { group: 'exporter', flags: '--stall-after <seconds>', env: 'DITTO_EXPORTER_STALL_AFTER', description: '/readyz fails when the snapshot is older than this', default: DEFAULTS.stallAfter, parse: seconds },
   { group: 'exporter', flags: '--peer-id-label <mode>', env: 'DITTO_EXPORTER_PEER_ID_LABEL', description: `peer_id label: ${PEER_ID_MODES.join('|')} (hash = keyed hash, none = aggregates only)`, default: DEFAULTS.peerIdLabel, parse: oneOf(PEER_ID_MODES) },
   { group: 'exporter', flags: '--peer-id-hash-key <key>', env: 'DITTO_EXPORTER_PEER_ID_HASH_KEY', description: 'secret key for --peer-id-label hash (required with it)', parse: nonEmpty },
@@ -204,6 +206,7 @@ function toConfig(o: Raw): CliConfig {
     maxPeers: o['maxPeers'] as number,
     maxTrackedCommits: o['maxTrackedCommits'] as number,
     maxSnapshotAge: o['maxSnapshotAge'] as number,
+    refreshTimeout: o['refreshTimeout'] as number,
     stallAfter: o['stallAfter'] as number,
     peerIdLabel: o['peerIdLabel'] as PeerIdMode,
     peerIdHashKey: o['peerIdHashKey'] as string | undefined,

@@ -21,6 +21,8 @@ export interface ExporterOptions {
   readonly maxTrackedCommits?: number;
   /** A scrape re-reads the source when its latest snapshot is older than this (seconds, default 5). */
   readonly maxSnapshotAge?: number;
+  /** A scrape waits at most this long for a refresh, then reports the older snapshot (seconds, default 3). */
+  readonly refreshTimeout?: number;
   /** /readyz fails when the snapshot is older than this (seconds, default 30). */
   readonly stallAfter?: number;
   readonly peerIdLabel?: PeerIdMode;
@@ -41,6 +43,7 @@ export const DEFAULTS = Object.freeze({
   maxPeers: 1000,
   maxTrackedCommits: 10_000,
   maxSnapshotAge: 5,
+  refreshTimeout: 3,
   stallAfter: 30,
   peerIdLabel: 'full' as PeerIdMode,
 });
@@ -59,6 +62,7 @@ export class SyncExporter {
   readonly backend: MetricsBackend;
   private readonly logger: Logger;
   private readonly maxSnapshotAge: number;
+  private readonly refreshTimeout: number;
   private readonly stallAfter: number;
   private refreshing: Promise<void> | undefined;
   private closed = false;
@@ -76,6 +80,7 @@ export class SyncExporter {
     }
     this.maxSnapshotAge = positive(options.maxSnapshotAge ?? DEFAULTS.maxSnapshotAge, 'maxSnapshotAge');
     this.stallAfter = positive(options.stallAfter ?? DEFAULTS.stallAfter, 'stallAfter');
+    this.refreshTimeout = positive(options.refreshTimeout ?? DEFAULTS.refreshTimeout, 'refreshTimeout');
     this.state = new SyncState({
       maxPeers: positiveInteger(options.maxPeers ?? DEFAULTS.maxPeers, 'maxPeers'),
       maxTrackedCommits: positiveInteger(options.maxTrackedCommits ?? DEFAULTS.maxTrackedCommits, 'maxTrackedCommits'),
@@ -118,6 +123,7 @@ export class SyncExporter {
     this.refreshing ??= (async () => {
       try {
         const tick = await refresh();
+        if (this.closed) return;
         this.state.markRefresh();
         this.state.ingest(tick);
       } catch (error) {
@@ -127,7 +133,15 @@ export class SyncExporter {
         this.refreshing = undefined;
       }
     })();
-    await this.refreshing;
+    // A hung read must not hang every scrape: past the timeout the scrape reports what it has.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.refreshTimeout * 1000);
+      timer.unref();
+    });
+    const late = await Promise.race([this.refreshing.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (late) this.state.recordError(new Error(`refresh took longer than ${this.refreshTimeout}s`), 'refreshing a stale snapshot');
   }
 
   readiness(): Readiness {
@@ -145,7 +159,7 @@ export class SyncExporter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.refreshing;
+    // An in-flight refresh is not awaited (it may hang); its result is dropped once closed.
     await this.source.close();
     await this.backend.close();
   }

@@ -151,6 +151,28 @@ describe('hostile ticks', () => {
   });
 });
 
+describe('a refresh that never returns', () => {
+  it('does not hang the scrape: it reports the older snapshot and counts an error', async () => {
+    const { source, exporter } = manualExporter({ maxSnapshotAge: 5, refreshTimeout: 0.2 });
+    let reads = 0;
+    source.refresh = () => {
+      reads++;
+      return new Promise(() => {});
+    };
+    await exporter.start();
+    source.sink!.tick({ rows: [row('a', { synced: 1 })], readAt: source.clock });
+    source.clock += 10;
+    await Promise.all([exporter.ensureFresh(), exporter.ensureFresh()]);
+    await exporter.ensureFresh();
+    expect(reads).toBe(1);
+    const body = (await exporter.backend.render('prometheus')).body;
+    expect(valueOf(body, 'ditto_sync_observer_errors_total')).toBe(3);
+    expect(valueOf(body, 'ditto_sync_snapshot_age_seconds')).toBe(10);
+    expect(valueOf(body, 'ditto_sync_peer_synced_commit_id', { peer_id: 'a', peer_type: 'device' })).toBe(1);
+    await exporter.close();
+  });
+});
+
 describe('fuzzing the replay line parser through to the exposition', () => {
   const rowArb = fc.record(
     {
