@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { get as httpGet, type Server } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncExporter } from '../src/exporter.js';
 import { boundPort, closeServer, createApp, createRouter, listen } from '../src/server.js';
@@ -40,6 +41,24 @@ describe('HTTP endpoints', () => {
     });
     expect(om.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
     expect((await om.text()).endsWith('# EOF\n')).toBe(true);
+  });
+
+  it('gzips /metrics for scrapers that accept it, and only then', async () => {
+    const get = (headers: Record<string, string>) =>
+      new Promise<{ headers: import('node:http').IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        httpGet(`${base}/metrics`, { headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        }).on('error', reject);
+      });
+    const plain = await get({});
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const zipped = await get({ 'accept-encoding': 'gzip' });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers['vary']).toBe('Accept-Encoding');
+    expect(zipped.body.length).toBeLessThan(plain.body.length);
+    expect(gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
   });
 
   it('computes ages at scrape time, not at tick time', async () => {

@@ -6,6 +6,7 @@ import { CONTENT_TYPES, negotiateFormat, type ExpositionFormat } from '../exposi
 import type { LabelSet } from '../exposition/labels.js';
 import { registryText } from '../exposition/registry-text.js';
 import { renderFamilies } from '../exposition/render.js';
+import { sendExposition } from '../exposition/send.js';
 import type { MetricsBackend } from './backend.js';
 
 const OWN = Symbol('ditto-sync-exporter family');
@@ -86,7 +87,7 @@ export class PromClientBackend implements MetricsBackend {
 
   async handle(req: Request, res: Response): Promise<void> {
     const { contentType, body } = await this.render(negotiateFormat(req.get('accept')));
-    res.set('Content-Type', contentType).send(body);
+    await sendExposition(req, res, contentType, body);
   }
 
   async close(): Promise<void> {
