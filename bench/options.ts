@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { BACKENDS, type BackendName } from '../src/backends/backend.js';
 
 export const PHASES = ['costs', 'heap', 'loop', 'http'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -15,6 +16,8 @@ export interface BenchOptions {
   /** Peer counts and seconds for the event-loop phase. */
   readonly loopPeers: readonly number[];
   readonly loopSeconds: number;
+  /** Backends whose event loop is measured (the other phases take every available backend). */
+  readonly loopBackends: readonly BackendName[];
   /** The HTTP load phase. */
   readonly httpPeers: number;
   readonly httpSeconds: number;
@@ -29,6 +32,8 @@ const HELP = `npm run bench -- [options]   (every option also reads the environm
   --runs N             measured runs per peer count        BENCH_RUNS          500/300/100/25 by size
   --loop-peers LIST    peer counts for event-loop delay    BENCH_LOOP_PEERS    1000,10000
   --loop-seconds S     seconds per event-loop measurement  BENCH_LOOP_SECONDS  20
+  --loop-backends LIST backends for event-loop delay       BENCH_LOOP_BACKENDS prom-client
+                       (${BACKENDS.join(', ')})
   --http-peers N       peers for the HTTP load test        BENCH_HTTP_PEERS    1000
   --http-seconds S     seconds of HTTP load                BENCH_HTTP_SECONDS  20
   --connections N      concurrent HTTP connections         BENCH_CONNECTIONS   32
@@ -48,6 +53,7 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
       runs: { type: 'string' },
       'loop-peers': { type: 'string' },
       'loop-seconds': { type: 'string' },
+      'loop-backends': { type: 'string' },
       'http-peers': { type: 'string' },
       'http-seconds': { type: 'string' },
       connections: { type: 'string' },
@@ -75,6 +81,7 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
     warmupFraction: 0.2,
     loopPeers: numbers(pick(values['loop-peers'], 'BENCH_LOOP_PEERS') ?? '1000,10000', 'loop-peers'),
     loopSeconds: positiveNumber(pick(values['loop-seconds'], 'BENCH_LOOP_SECONDS') ?? (quick ? '3' : '20'), 'loop-seconds'),
+    loopBackends: [...new Set(list(pick(values['loop-backends'], 'BENCH_LOOP_BACKENDS') ?? 'prom-client', 'loop-backends').map(backend))],
     httpPeers: positiveInt(pick(values['http-peers'], 'BENCH_HTTP_PEERS') ?? '1000', 'http-peers'),
     httpSeconds: positiveNumber(pick(values['http-seconds'], 'BENCH_HTTP_SECONDS') ?? (quick ? '3' : '20'), 'http-seconds'),
     httpConnections: positiveInt(pick(values.connections, 'BENCH_CONNECTIONS') ?? '32', 'connections'),
@@ -108,6 +115,11 @@ function positiveNumber(s: string, name: string): number {
   const n = Number(s);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name}: expected a positive number, got "${s}"`);
   return n;
+}
+
+function backend(s: string): BackendName {
+  if (!(BACKENDS as readonly string[]).includes(s)) throw new Error(`--loop-backends: unknown backend "${s}" (backends: ${BACKENDS.join(', ')})`);
+  return s as BackendName;
 }
 
 function phase(s: string): Phase {

@@ -1,13 +1,15 @@
 import type { Request, Response } from 'express';
-import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { ScrapeView } from '../collectors/families.js';
 import { CONTENT_TYPES, type ExpositionFormat } from '../exposition/format.js';
+import { sendExposition } from '../exposition/send.js';
 import type { SyncState } from '../state/sync-state.js';
 import type { MetricsBackend } from './backend.js';
 import { ViewMetricProducer } from './otel-producer.js';
 import { exporterResource } from './otel-resource.js';
+import { SlicedPrometheusSerializer } from './otel-serialize.js';
 
 export interface OtelBackendOptions {
   /** Resource for `target_info`; default `exporterResource({ serviceInstanceId })`. */
@@ -39,14 +41,17 @@ export class OtelCollectionError extends Error {
  *
  * /metrics does not go through `PrometheusExporter.getMetricsRequestHandler`: that handler answers
  * 200 even when collection fails (errors go to `diag` only). We run the same two steps it runs,
- * `collect()` then `PrometheusSerializer.serialize()`, and answer 500 when collection fails.
+ * `collect()` then `PrometheusSerializer.serialize()`, and answer 500 when collection fails. The
+ * serializer runs in slices that hand the event loop back every 2 ms (otel-serialize.ts), with a
+ * body byte for byte that of the single call.
  */
 export class OtelBackend implements MetricsBackend {
   readonly name = 'otel' as const;
   readonly meterProvider: MeterProvider;
   readonly reader: PrometheusExporter;
   readonly producer: ViewMetricProducer;
-  private readonly serializer: PrometheusSerializer;
+  /** `serializer.whole` is the PrometheusSerializer whose single call the body equals. */
+  readonly serializer: SlicedPrometheusSerializer;
   private failures = 0;
   private closing: Promise<void> | undefined;
 
@@ -59,7 +64,7 @@ export class OtelBackend implements MetricsBackend {
     const withoutScopeInfo = !(options.scopeLabels ?? false);
     this.producer = new ViewMetricProducer(view);
     this.reader = new PrometheusExporter({ preventServerStart: true, withoutTargetInfo, withoutScopeInfo, metricProducers: [this.producer] });
-    this.serializer = new PrometheusSerializer('', false, undefined, withoutTargetInfo, withoutScopeInfo);
+    this.serializer = new SlicedPrometheusSerializer({ withoutTargetInfo, withoutScopeInfo });
     this.meterProvider = new MeterProvider({
       resource: options.resource ?? exporterResource({ serviceInstanceId: options.serviceInstanceId }),
       readers: [this.reader],
@@ -80,10 +85,10 @@ export class OtelBackend implements MetricsBackend {
       throw this.failed([error]);
     }
     if (result.errors.length > 0) throw this.failed(result.errors);
-    return { contentType: CONTENT_TYPES.prometheus, body: this.serializer.serialize(result.resourceMetrics) };
+    return { contentType: CONTENT_TYPES.prometheus, body: await this.serializer.serialize(result.resourceMetrics) };
   }
 
-  async handle(_req: Request, res: Response): Promise<void> {
+  async handle(req: Request, res: Response): Promise<void> {
     let rendered;
     try {
       rendered = await this.render('prometheus');
@@ -92,7 +97,7 @@ export class OtelBackend implements MetricsBackend {
       res.status(500).type('text/plain').set('Cache-Control', 'no-store').send('metrics collection failed\n');
       return;
     }
-    res.set('Content-Type', rendered.contentType).send(rendered.body);
+    await sendExposition(req, res, rendered.contentType, rendered.body);
   }
 
   async close(): Promise<void> {
