@@ -62,9 +62,10 @@ describe('graceful shutdown of an app writing through instrumentStore()', () => 
     const port = Number(/^listening .*:(\d+)$/.exec(out.lines.find((l) => l.startsWith('listening '))!)![1]);
     await out.until(() => wrote().length >= 30, '30 writes');
 
-    // The exporter inside the app tracks the writers' commit ids.
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // The exporter inside the app tracks the writers' commit ids. Read what was printed before the
+    // scrape: writes go on meanwhile, and each is tracked before its line is printed.
     const printedSoFar = wrote().map((l) => BigInt(l.split(' ')[2]!));
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const highestPrinted = printedSoFar.reduce((a, b) => (b > a ? b : a));
     expect(sampleValue(metrics, 'ditto_sync_local_commit_id')).toBeGreaterThanOrEqual(Number(highestPrinted));
     expect(sampleValue(metrics, 'ditto_sync_cloud_unacked_commits')).toBeGreaterThanOrEqual(printedSoFar.length);
