@@ -1,8 +1,7 @@
-import { performance } from 'node:perf_hooks';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
 import { DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import { SLICE_MS } from '../exposition/render.js';
+import { LoopSlicer } from '../exposition/loop-slicer.js';
 
 /** The constructor arguments of OpenTelemetry's PrometheusSerializer, by name. */
 export interface PrometheusSerializerSettings {
@@ -29,8 +28,6 @@ export const LINES_PER_PIECE = 256;
 /** What PrometheusSerializer writes in place of an empty body (its NO_REGISTERED_METRICS). */
 const NO_REGISTERED_METRICS = '# no registered metrics';
 
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** A metric, or a run of its data points, with the scope it was collected under. */
 interface Piece {
   readonly scope: ScopeMetrics['scope'];
@@ -42,8 +39,8 @@ interface Piece {
 
 /**
  * OpenTelemetry's PrometheusSerializer, run in pieces with the event loop handed back every
- * `SLICE_MS` (the policy of src/exposition/render.ts). `serialize()` in one call blocks the loop
- * for the whole body: about 200 ms at 10,000 peers.
+ * `SLICE_MS`, as the text writer does (src/exposition/loop-slicer.ts). `serialize()` in one call
+ * blocks the loop for the whole body: about 200 ms at 10,000 peers.
  *
  * The output is byte for byte what `whole.serialize(resourceMetrics)` returns. That method writes
  * `target_info` (when enabled), then for each scope and each metric its header lines
@@ -66,13 +63,11 @@ export class SlicedPrometheusSerializer {
   }
 
   async serialize(resourceMetrics: ResourceMetrics, options: SliceOptions = {}): Promise<string> {
-    const sliceMs = options.sliceMs ?? SLICE_MS;
+    const slicer = new LoopSlicer(options.sliceMs);
     const { resource } = resourceMetrics;
     let body = '';
     let calls = 0;
     let wroteMetrics = false;
-    let sliceStart = performance.now();
-    let yielded = false;
     for (const batch of this.batches(resourceMetrics, options.linesPerPiece ?? LINES_PER_PIECE)) {
       const serializer = calls++ === 0 ? this.whole : this.rest;
       let text = serializer.serialize({ resource, scopeMetrics: scopeMetricsOf(batch) });
@@ -88,16 +83,11 @@ export class SlicedPrometheusSerializer {
         text = text.slice(header.length);
       }
       body += text;
-      if (performance.now() - sliceStart >= sliceMs) {
-        await yieldToLoop();
-        yielded = true;
-        sliceStart = performance.now();
-      }
+      await slicer.pace();
     }
     // No metric at all: target_info (when enabled) and the placeholder, from the one call.
     if (calls === 0) return this.whole.serialize(resourceMetrics);
-    // A big body is also slow to send: keep its last piece and the caller's write apart.
-    if (yielded) await yieldToLoop();
+    await slicer.finish();
     return wroteMetrics ? body : body + NO_REGISTERED_METRICS;
   }
 

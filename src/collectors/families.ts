@@ -194,12 +194,3 @@ function leLabels(bound: number): LabelSet {
   if (!labels) LE_LABELS.set(bound, (labels = labelSet({ le: formatLe(bound) })));
   return labels;
 }
-
-/** Visits every sample of the view; per-peer families run over all detailed peers. */
-export function visitAll(view: ScrapeView, out: SampleSink): void {
-  for (const family of EMITTERS) {
-    if (family.perPeer) {
-      for (const peer of view.snapshot?.peers ?? []) family.emitPeer(view, peer, out);
-    } else family.emit(view, out);
-  }
-}
