@@ -105,21 +105,6 @@ describe('hostile ticks', () => {
     await exporter.close();
   });
 
-  it('survives an ack listener that throws', async () => {
-    const { source, exporter } = manualExporter();
-    await exporter.start();
-    exporter.state.addAckListener(() => {
-      throw new Error('listener broke');
-    });
-    exporter.trackCommit(3, source.clock - 2);
-    source.sink!.tick({ rows: [row('c', { cloud: true, synced: 3 })], readAt: source.clock });
-    const body = (await exporter.backend.render('prometheus')).body;
-    expect(valueOf(body, 'ditto_sync_commit_cloud_ack_seconds_count')).toBe(1);
-    expect(valueOf(body, 'ditto_sync_peers', { peer_type: 'cloud', status: 'connected' })).toBe(1);
-    expect(valueOf(body, 'ditto_sync_observer_errors_total')).toBe(1);
-    await exporter.close();
-  });
-
   it('refreshes a stale snapshot once for concurrent scrapes, and marks a failing refresh down', async () => {
     const { source, exporter } = manualExporter({ maxSnapshotAge: 5 });
     let reads = 0;

@@ -34,7 +34,6 @@ export class SyncState {
   private healthy = true;
   private replaySkipped: Map<string, number> | undefined;
   private readonly peerLabels: PeerLabelCache;
-  private readonly ackListeners = new Set<(latencySeconds: number) => void>();
 
   constructor(private readonly options: SyncStateOptions) {
     this.tracker = new CommitTracker(options.maxTrackedCommits);
@@ -60,17 +59,7 @@ export class SyncState {
       });
       this.peerLabels.endTick();
       if (snapshot.cloudSyncedCommitId !== undefined) {
-        this.tracker.ack(snapshot.cloudSyncedCommitId, tick.readAt, (latency) => {
-          this.ackLatency.observe(latency);
-          for (const listener of this.ackListeners) {
-            try {
-              listener(latency);
-            } catch (error) {
-              // A backend's failure must not cost the snapshot.
-              this.recordError(error, 'notifying an ack listener');
-            }
-          }
-        });
+        this.tracker.ack(snapshot.cloudSyncedCommitId, tick.readAt, (latency) => this.ackLatency.observe(latency));
       }
       this.futureTimestamps += snapshot.futureRows;
       this.current = snapshot;
@@ -97,12 +86,6 @@ export class SyncState {
     }
     this.tracker.track(id, at);
     return true;
-  }
-
-  /** Each tracked commit's wait for its first cloud ack (seconds), as it is observed. */
-  addAckListener(listener: (latencySeconds: number) => void): () => void {
-    this.ackListeners.add(listener);
-    return () => this.ackListeners.delete(listener);
   }
 
   recordError(error: unknown, context: string): void {
