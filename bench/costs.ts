@@ -155,7 +155,7 @@ export async function measureCosts(peers: number, backends: readonly BenchBacken
 async function bodyAfter({ exporter, source }: BenchExporter, tick: FixtureTick): Promise<string> {
   source.deliver(tick);
   // Every tick of the run must have been applied; ingest counts a failure instead of throwing.
-  const errors = exporter.view().errors;
+  const errors = exporter.view().sync!.errors;
   if (errors !== 0) throw new Error(`the exporter failed ${errors} fixture ticks`);
   return (await exporter.backend.render('prometheus')).body;
 }

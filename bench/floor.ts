@@ -1,5 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
-import { F } from '../src/catalogue.js';
+import { F } from '../src/catalogue/index.js';
 import type { SdkRow } from './fixtures.js';
 
 /** Ditto's status strings as the contract's label values. */

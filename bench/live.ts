@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import express from 'express';
 import { boundPort, closeServer, createApp, createRouter, listen } from '../src/server.js';
 import type { Window } from './blocks.js';
 import { benchExporter, type BenchBackend, type BenchExporter } from './exporters.js';
@@ -18,20 +19,30 @@ export class LiveExporter {
   readonly tickDurations: number[] = [];
   /** When each tick and each /metrics request (arrival to last byte handed to the OS) ran. */
   readonly tickWindows: Window[] = [];
-  readonly scrapeWindows: Window[] = [];
 
   private constructor(
     readonly bench: BenchExporter,
     private readonly server: Server,
     private readonly ticks: readonly FixtureTick[],
+    readonly scrapeWindows: Window[],
   ) {}
 
   static async start(backend: BenchBackend, peers: number): Promise<LiveExporter> {
     const bench = await benchExporter(backend, peers);
     const ticks = renderTicks(createMesh(peers), TICK_VARIANTS);
-    const server = await listen(createApp(createRouter(bench.exporter)), { host: '127.0.0.1', port: 0 });
-    const live = new LiveExporter(bench, server, ticks);
-    live.recordScrapes();
+    const windows: Window[] = [];
+    const app = express();
+    // Ahead of the router, so a window spans a request from arrival to its last byte.
+    app.use('/metrics', (_req, res, next) => {
+      const window: Window = { start: performance.now(), end: Infinity };
+      windows.push(window);
+      res.once('finish', () => (window.end = performance.now()));
+      res.once('close', () => (window.end = Math.min(window.end, performance.now())));
+      next();
+    });
+    app.use(createApp(createRouter(bench.exporter)));
+    const server = await listen(app, { host: '127.0.0.1', port: 0 });
+    const live = new LiveExporter(bench, server, ticks, windows);
     live.tick();
     return live;
   }
@@ -55,18 +66,6 @@ export class LiveExporter {
     const end = performance.now();
     this.tickDurations.push(end - start);
     this.tickWindows.push({ start, end });
-  }
-
-  private recordScrapes(): void {
-    const backend = this.bench.exporter.backend;
-    const handle = backend.handle.bind(backend);
-    backend.handle = async (req, res) => {
-      const window: Window = { start: performance.now(), end: Infinity };
-      this.scrapeWindows.push(window);
-      res.once('finish', () => (window.end = performance.now()));
-      res.once('close', () => (window.end = Math.min(window.end, performance.now())));
-      await handle(req, res);
-    };
   }
 
   async stop(): Promise<void> {

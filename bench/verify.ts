@@ -1,4 +1,4 @@
-import { F } from '../src/catalogue.js';
+import { F } from '../src/catalogue/index.js';
 
 /** The five families whose size grows with the peer count. */
 export const PER_PEER_FAMILIES = [F.peerStatus, F.peerCommitLag, F.peerSyncedCommitId, F.peerLastUpdate, F.peerSecondsSince].map((f) => f.name);

@@ -10,6 +10,12 @@ import { instrumentStore as wrapStoreExecute } from './sources/instrument-store.
 
 export type AttachOptions = ExporterOptions & {
   readonly logger?: Logger;
+  /**
+   * Track the commitID of every mutation run through `ditto.store.execute` (default true). Without
+   * tracked commits there is no local commit id, no commit lag and no cloud sync gap: pass false
+   * only if you call trackCommit() yourself.
+   */
+  readonly trackWrites?: boolean;
 };
 
 export interface AttachedSyncExporter {
@@ -20,9 +26,12 @@ export interface AttachedSyncExporter {
   readonly registry: Registry;
   /** GET /metrics, /healthz, /readyz and / ; mount it anywhere in the application's express app. */
   readonly router: Router;
-  /** A local commit the application made (its `commitID`); `at` is a Date or unix seconds (ms accepted above 1e11). */
-  trackCommit(id: bigint | number, at?: Date | number): void;
-  /** Opt-in: records the commitID of every mutation run through `ditto.store.execute`; returns an undo. */
+  /** A local commit the application made (its `commitID`); `at` a Date or a unix time (s, ms, µs or ns, told apart by magnitude). Returns whether it was usable. */
+  trackCommit(id: bigint | number | string, at?: Date | number): boolean;
+  /**
+   * Records the commitID of every mutation run through `ditto.store.execute`; on by default
+   * (`trackWrites`). Idempotent; returns an undo.
+   */
   instrumentStore(): () => void;
   /** The exposition body (fresh), for serving it without the router. */
   metrics(format?: ExpositionFormat): Promise<{ contentType: string; body: string }>;
@@ -32,8 +41,8 @@ export interface AttachedSyncExporter {
 }
 
 /**
- * Library mode: observe the sync state of a Ditto instance the application already owns.
- * Resolves once the observer is registered.
+ * Library mode: observe the sync state of a Ditto instance the application already owns, and
+ * track the application's writes. Resolves once the observer is registered.
  */
 export async function attachSyncExporter(ditto: Ditto, options: AttachOptions = {}): Promise<AttachedSyncExporter> {
   const logger = options.logger;
@@ -46,9 +55,23 @@ export async function attachSyncExporter(ditto: Ditto, options: AttachOptions = 
     throw new Error(`attachSyncExporter: could not observe system:data_sync_info: ${messageOf(error)}`, { cause: error });
   }
 
-  const trackCommit = (id: bigint | number, at?: Date | number) => exporter.trackCommit(id, unixSeconds(at, source.now()));
+  const trackCommit = (id: bigint | number | string, at?: Date | number) => exporter.trackCommit(id, at instanceof Date ? at.getTime() : at);
   let restoreStore: (() => void) | undefined;
   let closed = false;
+  const instrumentStore = () => {
+    if (closed) throw new Error('attachSyncExporter: instrumentStore() after close()');
+    if (!restoreStore) {
+      const restore = wrapStoreExecute(ditto, (id, at) => trackCommit(id, at), {
+        onError: (error) => logger?.error({ err: error }, 'recording a commit id failed'),
+      });
+      restoreStore = () => {
+        restore();
+        restoreStore = undefined;
+      };
+    }
+    return restoreStore;
+  };
+  if (options.trackWrites ?? true) instrumentStore();
 
   return {
     exporter,
@@ -56,23 +79,8 @@ export async function attachSyncExporter(ditto: Ditto, options: AttachOptions = 
     registry: exporter.registry,
     router: createRouter(exporter, logger),
     trackCommit,
-    instrumentStore() {
-      if (closed) throw new Error('attachSyncExporter: instrumentStore() after close()');
-      if (!restoreStore) {
-        const restore = wrapStoreExecute(ditto, (id, at) => trackCommit(id, at), {
-          onError: (error) => logger?.error({ err: error }, 'recording a commit id failed'),
-        });
-        restoreStore = () => {
-          restore();
-          restoreStore = undefined;
-        };
-      }
-      return restoreStore;
-    },
-    async metrics(format: ExpositionFormat = 'prometheus') {
-      await exporter.ensureFresh();
-      return exporter.backend.render(format);
-    },
+    instrumentStore,
+    metrics: (format: ExpositionFormat = 'prometheus') => exporter.scrape(format),
     ready: () => exporter.readiness(),
     async close() {
       if (closed) return;
@@ -81,13 +89,6 @@ export async function attachSyncExporter(ditto: Ditto, options: AttachOptions = 
       await exporter.close();
     },
   };
-}
-
-/** Dates and unix seconds; a number above 1e11 is taken as milliseconds, as row timestamps are. */
-function unixSeconds(at: Date | number | undefined, now: number): number {
-  if (at === undefined) return now;
-  if (at instanceof Date) return at.getTime() / 1000;
-  return at > 1e11 ? at / 1000 : at;
 }
 
 function messageOf(error: unknown): string {

@@ -1,21 +1,24 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { BackendName, MetricsBackend } from './backends/backend.js';
-import { createOtelBackend } from './backends/otel.js';
+import { CollectionError, type BackendName, type MetricsBackend, type RenderOptions, type Rendered } from './backends/backend.js';
+import type { ExpositionFormat } from './exposition/format.js';
 import { PromClientBackend } from './backends/prom-client.js';
-import type { ScrapeView } from './collectors/families.js';
+import type { ExporterInfo, ScrapeView } from './collectors/families/index.js';
 import type { Logger } from './logger.js';
 import type { RawTick } from './model.js';
 import type { SourceSink, SyncSource } from './sources/source.js';
 import { peerLabeler, type PeerIdMode } from './state/peer-labels.js';
 import { SyncState } from './state/sync-state.js';
-import { dittoSdkVersion, EXPORTER_VERSION } from './version.js';
+import { EXPORTER_VERSION } from './version.js';
 
 export interface ExporterOptions {
   /** Registry for process metrics and the user's own; the exporter's families are bridged into it. */
   readonly registry?: Registry;
-  /** Add prom-client's default process metrics to the registry (default true). */
+  /**
+   * Add prom-client's default process metrics to the registry. Default: true when the exporter
+   * makes its own registry, false for one you pass in (your application likely collects them).
+   */
   readonly collectDefaultMetrics?: boolean;
-  /** Per-peer series for at most this many peers; cloud servers always kept (default 1000). */
+  /** Per-peer series for at most this many peers (default 1000). */
   readonly maxPeers?: number;
   /** Unacked tracked commits kept before the oldest are dropped (default 10000). */
   readonly maxTrackedCommits?: number;
@@ -26,10 +29,10 @@ export interface ExporterOptions {
   /** /readyz fails when the snapshot is older than this (seconds, default 30). */
   readonly stallAfter?: number;
   readonly peerIdLabel?: PeerIdMode;
-  /** Key for `peerIdLabel: 'hash'`. */
+  /** Key for `peerIdLabel: 'hash'`; required with it. */
   readonly peerIdHashKey?: string;
   readonly backend?: BackendName;
-  /** Builds the backend for `backend` other than prom-client (default: the OpenTelemetry backend). */
+  /** Builds the backend for `backend` other than prom-client (default: the OpenTelemetry backend, loaded on first use). */
   readonly backendFactory?: (name: BackendName, view: () => ScrapeView, state: SyncState) => MetricsBackend;
   readonly logger?: Logger;
 }
@@ -48,72 +51,113 @@ export const DEFAULTS = Object.freeze({
   peerIdLabel: 'full' as PeerIdMode,
 });
 
+/** prom-client's default gauges named like counters; removed from registries the exporter made itself. */
 export const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger;
 
 /**
- * A source, the state it feeds, and the backend that serves it. Used by the CLI and by
+ * A source, the state it feeds, and the backend that renders it. Used by the CLI and by
  * `attachSyncExporter`; it opens no port itself.
  */
 export class SyncExporter {
   readonly registry: Registry;
   readonly state: SyncState;
-  readonly backend: MetricsBackend;
+  private renderer: MetricsBackend | undefined;
+  private readonly backendName: BackendName;
+  private readonly backendFactory: ExporterOptions['backendFactory'];
   private readonly logger: Logger;
   private readonly maxSnapshotAge: number;
   private readonly refreshTimeout: number;
   private readonly stallAfter: number;
+  private readonly peerIdMode: PeerIdMode;
   private refreshing: Promise<void> | undefined;
   private closed = false;
+  private info: ExporterInfo | undefined;
 
   constructor(
     readonly source: SyncSource,
     options: ExporterOptions = {},
   ) {
     this.logger = options.logger ?? silentLogger;
+    const ownsRegistry = options.registry === undefined;
     this.registry = options.registry ?? new Registry();
-    if (options.collectDefaultMetrics ?? true) {
+    if (options.collectDefaultMetrics ?? ownsRegistry) {
       collectDefaultMetrics({ register: this.registry });
-      // prom-client exports these gauges with a counter's `_total` suffix; promtool rightly rejects them.
-      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+      // prom-client exports these gauges with a counter's `_total` suffix; promtool rightly rejects
+      // them. Only a registry the exporter made is its to change.
+      if (ownsRegistry) for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
     }
     this.maxSnapshotAge = positive(options.maxSnapshotAge ?? DEFAULTS.maxSnapshotAge, 'maxSnapshotAge');
     this.stallAfter = positive(options.stallAfter ?? DEFAULTS.stallAfter, 'stallAfter');
     this.refreshTimeout = positive(options.refreshTimeout ?? DEFAULTS.refreshTimeout, 'refreshTimeout');
+    this.peerIdMode = options.peerIdLabel ?? DEFAULTS.peerIdLabel;
     this.state = new SyncState({
       maxPeers: positiveInteger(options.maxPeers ?? DEFAULTS.maxPeers, 'maxPeers'),
       maxTrackedCommits: positiveInteger(options.maxTrackedCommits ?? DEFAULTS.maxTrackedCommits, 'maxTrackedCommits'),
-      peerLabels: peerLabeler(options.peerIdLabel ?? DEFAULTS.peerIdLabel, options.peerIdHashKey),
-      build: { version: EXPORTER_VERSION, dittoSdkVersion: source.dittoSdkVersion ?? dittoSdkVersion() },
+      peerLabels: peerLabeler(this.peerIdMode, options.peerIdHashKey),
       onError: (error, context) => this.logger.error({ err: error }, `error while ${context}`),
+      onUnusableCommit: (detail) => this.logger.warn(`unusable tracked commit skipped: ${detail}`),
     });
     if (source.skipReasons) this.state.enableReplayCounters(source.skipReasons);
+    this.backendName = options.backend ?? 'prom-client';
+    this.backendFactory = options.backendFactory;
     const view = () => this.view();
-    const backendName = options.backend ?? 'prom-client';
-    if (backendName === 'prom-client') this.backend = new PromClientBackend(this.registry, view);
-    else if (options.backendFactory) this.backend = options.backendFactory(backendName, view, this.state);
-    else this.backend = createOtelBackend(view, this.state, { serviceInstanceId: source.localPeerId });
+    if (this.backendName === 'prom-client') this.renderer = new PromClientBackend(this.registry, view);
+    else if (this.backendFactory) this.renderer = this.backendFactory(this.backendName, view, this.state);
   }
 
-  /** Starts the source; ticks flow into the state from here on. */
+  /** The backend that renders /metrics; the OpenTelemetry one exists once start() has loaded it. */
+  get backend(): MetricsBackend {
+    if (!this.renderer) throw new Error(`the ${this.backendName} backend is loaded by start(); call it first`);
+    return this.renderer;
+  }
+
+  /** Loads the backend if it is not built yet, then starts the source; ticks flow into the state from here on. */
   async start(): Promise<void> {
+    if (!this.renderer) {
+      // Loaded here, so an application that never asks for OpenTelemetry never loads it.
+      const { createOtelBackend } = await import('./backends/otel.js');
+      this.renderer = createOtelBackend(() => this.view(), this.state, { serviceInstanceId: this.source.localPeerId });
+    }
     await this.source.start(this.sink());
   }
 
   /** What a scrape reports right now. */
   view(): ScrapeView {
-    return this.state.view(this.source.now(), this.source.open && !this.closed);
+    return {
+      now: this.source.now(),
+      sync: this.state.view(this.source.open && !this.closed),
+      info: this.exporterInfo(),
+    };
   }
 
-  /** Local commit made by the application; `at` in unix seconds (default now). */
-  trackCommit(id: bigint | number | string, at: number = this.source.now()): void {
-    this.state.trackCommit(id, at);
+  private exporterInfo(): ExporterInfo {
+    const strict = this.source.strictMode;
+    const strictMode = strict === undefined ? 'none' : String(strict);
+    if (this.info?.strictMode !== strictMode) {
+      this.info = Object.freeze({
+        version: EXPORTER_VERSION,
+        dittoSdkVersion: this.source.dittoSdkVersion ?? 'none',
+        source: this.source.kind,
+        backend: this.backendName,
+        strictMode,
+        peerIdLabel: this.peerIdMode,
+      });
+    }
+    return this.info;
+  }
+
+  /** Local commit made by the application; `at` a unix time (seconds, or ms/µs/ns by magnitude; default now). */
+  trackCommit(id: unknown, at?: unknown): boolean {
+    const now = this.source.now();
+    return this.state.trackCommit(id, at ?? now, now);
   }
 
   /**
    * Re-reads the source when the latest snapshot is older than maxSnapshotAge, because Ditto stops
-   * ticking when nothing changes. Concurrent scrapes share one read; a failure is counted, not thrown.
+   * ticking when nothing changes. Concurrent scrapes share one read; a failure is counted, not
+   * thrown. A read that a newer snapshot overtook is dropped, never applied over it.
    */
   async ensureFresh(): Promise<void> {
     const refresh = this.source.refresh?.bind(this.source);
@@ -121,11 +165,12 @@ export class SyncExporter {
     const snapshot = this.state.snapshot;
     if (snapshot && this.source.now() - snapshot.readAt <= this.maxSnapshotAge) return;
     this.refreshing ??= (async () => {
+      const startedAt = this.state.sequence;
       try {
         const tick = await refresh();
         if (this.closed) return;
         this.state.markRefresh();
-        this.state.ingest(tick);
+        if (this.state.sequence === startedAt) this.state.ingest(tick);
       } catch (error) {
         this.state.recordError(error, 'refreshing a stale snapshot');
         this.state.markDown();
@@ -141,7 +186,26 @@ export class SyncExporter {
     });
     const late = await Promise.race([this.refreshing.then(() => false), timedOut]);
     clearTimeout(timer);
-    if (late) this.state.recordError(new Error(`refresh took longer than ${this.refreshTimeout}s`), 'refreshing a stale snapshot');
+    if (late) {
+      // The source is failing: its old snapshot is not served as current until a read succeeds.
+      this.state.recordError(new Error(`refresh took longer than ${this.refreshTimeout}s`), 'refreshing a stale snapshot');
+      this.state.markDown();
+    }
+  }
+
+  /**
+   * One scrape: a fresh view rendered in `format`. A failure is counted in
+   * ditto_sync_observer_errors_total (once) and rethrown, for the caller's 500.
+   */
+  async scrape(format: ExpositionFormat, options: RenderOptions = {}): Promise<Rendered> {
+    await this.ensureFresh();
+    try {
+      return await this.backend.render(format, options);
+    } catch (error) {
+      const aborted = options.signal?.aborted && error === options.signal.reason;
+      if (!aborted && !(error instanceof CollectionError)) this.state.recordError(error, 'rendering metrics');
+      throw error;
+    }
   }
 
   readiness(): Readiness {
@@ -149,9 +213,9 @@ export class SyncExporter {
     const snapshot = this.state.snapshot;
     if (!snapshot) return { ready: false, reason: 'no snapshot yet' };
     if (this.source.finished === false) return { ready: false, reason: 'replay still applying' };
-    const view = this.view();
-    if (!view.up) return { ready: false, reason: 'source failing' };
-    const age = view.now - snapshot.readAt;
+    const sync = this.state.view(true);
+    if (!sync.up) return { ready: false, reason: 'source failing' };
+    const age = this.source.now() - snapshot.readAt;
     if (age > this.stallAfter) return { ready: false, reason: `snapshot is ${Math.round(age)}s old` };
     return { ready: true, reason: 'ok' };
   }
@@ -161,14 +225,14 @@ export class SyncExporter {
     this.closed = true;
     // An in-flight refresh is not awaited (it may hang); its result is dropped once closed.
     await this.source.close();
-    await this.backend.close();
+    await this.renderer?.close();
   }
 
   private sink(): SourceSink {
     return {
       tick: (tick: RawTick) => void this.state.ingest(tick),
       error: (error, context) => this.state.recordError(error, context),
-      trackCommit: (id, at) => void this.state.trackCommit(id, at),
+      trackCommit: (id, at) => void this.state.trackCommit(id, at, this.source.now()),
       skip: (reason) => this.state.countReplaySkip(reason),
       down: () => this.state.markDown(),
     };

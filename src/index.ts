@@ -7,18 +7,18 @@ export { instrumentStore, type InstrumentStoreOptions } from './sources/instrume
 // The pieces, for custom set-ups.
 export { SyncExporter, DEFAULTS, type ExporterOptions, type Readiness } from './exporter.js';
 export { createRouter, createApp, listen, closeServer, boundPort, DEFAULT_PORT, type ListenOptions } from './server.js';
-export { F as METRICS, FAMILIES, ACK_BUCKETS_SECONDS, type FamilyDef } from './catalogue.js';
+export { F as METRICS, FAMILIES, ACK_BUCKETS_SECONDS, type FamilyDef } from './catalogue/index.js';
 export type { SyncSource, SourceSink, SourceKind } from './sources/source.js';
 export { DittoSource, type DittoSourceOptions } from './sources/ditto.js';
 export { ReplaySource, type ReplayOptions } from './sources/replay.js';
 export { SimulateSource, type SimulateOptions } from './sources/simulate.js';
 export { MeshSimulator, DEFAULT_MESH, type MeshOptions } from './sources/mesh-simulator.js';
-export type { RawTick, PeerRow, PeerType, PeerStatus } from './model.js';
+export type { RawTick, PeerRow, PeerType, PeerStatus, RowField, RowUnusableReason } from './model.js';
 export type { PeerIdMode } from './state/peer-labels.js';
 export type { ExpositionFormat } from './exposition/format.js';
 
 // Backends.
-export type { MetricsBackend, BackendName } from './backends/backend.js';
+export { CollectionError, type MetricsBackend, type BackendName, type RenderOptions, type Rendered } from './backends/backend.js';
 export { createOtelBackend, OtelBackend, type OtelBackendOptions } from './backends/otel.js';
 export { ViewMetricProducer } from './backends/otel-producer.js';
 export { exporterResource } from './backends/otel-resource.js';

@@ -1,7 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { CollectionError } from './backends/backend.js';
 import type { SyncExporter } from './exporter.js';
+import { negotiateFormat } from './http/negotiate.js';
+import { sendExposition } from './http/send.js';
 import type { Logger } from './logger.js';
 
 export const DEFAULT_PORT = 9730;
@@ -39,9 +42,18 @@ export function createRouter(exporter: SyncExporter, logger?: Logger): Router {
   };
 
   router.get('/metrics', async (req: Request, res: Response) => {
+    let rendered;
     try {
-      await exporter.ensureFresh();
-      await exporter.backend.handle(req, res);
+      rendered = await exporter.scrape(negotiateFormat(req.get('accept'), exporter.backend.formats));
+    } catch (error) {
+      if (error instanceof CollectionError) {
+        logger?.error({ err: error }, 'metrics collection failed');
+        if (!res.headersSent) res.status(500).type('text/plain').set('Cache-Control', 'no-store').send('metrics collection failed\n');
+      } else failed(res, error);
+      return;
+    }
+    try {
+      await sendExposition(req, res, rendered.contentType, rendered.body);
     } catch (error) {
       failed(res, error);
     }

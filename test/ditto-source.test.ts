@@ -77,7 +77,7 @@ describe('DittoSource on the real SDK', () => {
     const exporter = new SyncExporter(new DittoSource(plain.ditto), { collectDefaultMetrics: false });
     await exporter.start();
     expect(plain.ditto.store.observers.length).toBe(observersBefore + 1);
-    await vi.waitFor(() => expect(exporter.view().ticks).toBe(1), { timeout: 5000 });
+    await vi.waitFor(() => expect(exporter.view().sync!.ticks).toBe(1), { timeout: 5000 });
 
     const body = await render(exporter);
     expect(sampleValue(body, 'ditto_sync_up')).toBe(1);
@@ -139,7 +139,7 @@ describe('DittoSource on the real SDK', () => {
     const source = new ClockedDittoSource(plain.ditto);
     const exporter = new SyncExporter(source, { collectDefaultMetrics: false, maxSnapshotAge: 5 });
     await exporter.start();
-    await vi.waitFor(() => expect(exporter.view().ticks).toBe(1), { timeout: 5000 });
+    await vi.waitFor(() => expect(exporter.view().sync!.ticks).toBe(1), { timeout: 5000 });
     const execute = vi.spyOn(plain.ditto.store, 'execute');
     try {
       await exporter.ensureFresh();
@@ -165,7 +165,7 @@ describe('DittoSource on the real SDK', () => {
     const source = new ThrowOnFirstTickSource(plain.ditto, { logger });
     const exporter = new SyncExporter(source, { collectDefaultMetrics: false, logger });
     await exporter.start();
-    await vi.waitFor(() => expect(exporter.view().errors).toBe(1), { timeout: 5000 });
+    await vi.waitFor(() => expect(exporter.view().sync!.errors).toBe(1), { timeout: 5000 });
 
     let body = await render(exporter);
     expect(sampleValue(body, 'ditto_sync_observer_errors_total')).toBe(1);
@@ -212,7 +212,7 @@ describe('the application closes its Ditto under the exporter', () => {
     const source = new ClockedDittoSource(victim.ditto, { logger });
     const exporter = new SyncExporter(source, { collectDefaultMetrics: false, logger });
     await exporter.start();
-    await vi.waitFor(() => expect(exporter.view().ticks).toBe(1), { timeout: 5000 });
+    await vi.waitFor(() => expect(exporter.view().sync!.ticks).toBe(1), { timeout: 5000 });
     const server = await listen(createApp(createRouter(exporter)), { host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${boundPort(server)}`;
     try {

@@ -59,18 +59,21 @@ describe('hostile ticks', () => {
   it('bounds per-peer series on a 100,000-row tick and keeps the aggregates right', async () => {
     const { source, exporter } = manualExporter();
     await exporter.start();
+    exporter.trackCommit(100_000, source.clock);
     const rows = [row('cloud-1', { cloud: true, synced: 5 }), row('cloud-2', { cloud: true, status: 'Not Connected', synced: 7 })];
     for (let i = 0; i < 100_000; i++) rows.push(row(`device-${i}`, { status: i % 3 === 0 ? 'Not Connected' : 'Connected', synced: i, lastUpdate: source.clock - (i % 60) }));
     source.sink!.tick({ rows, readAt: source.clock });
     const body = (await exporter.backend.render('prometheus')).body;
     const samples = sampleMap(body);
-    const detailed = new Set([...samples.values()].filter((s) => s.name === 'ditto_sync_peer_commit_lag').map((s) => s.labels['peer_id']));
+    const detailed = new Set([...samples.values()].filter((s) => s.name === 'ditto_sync_peer_status').map((s) => s.labels['peer_id']));
     expect(detailed.size).toBe(1000);
-    expect(detailed.has('cloud-1') && detailed.has('cloud-2')).toBe(true);
+    // Cloud servers first, then connected devices in id order (device-1, device-10, device-100, …).
+    expect(detailed.has('cloud-1') && detailed.has('cloud-2') && detailed.has('device-1') && !detailed.has('device-0')).toBe(true);
     expect(valueOf(body, 'ditto_sync_peers_omitted')).toBe(100_002 - 1000);
     expect(valueOf(body, 'ditto_sync_peers', { peer_type: 'device', status: 'not_connected' })).toBe(33_334);
     expect(valueOf(body, 'ditto_sync_connected_peers')).toBe(66_666 + 1);
-    expect(valueOf(body, 'ditto_sync_cloud_commit_lag')).toBe(99_999 - 7);
+    // max(tracked 100,000, rows 99,999) − the cloud's 7.
+    expect(valueOf(body, 'ditto_sync_cloud_commit_lag')).toBe(100_000 - 7);
     expect(checkExposition(body)).toEqual([]);
     await exporter.close();
   });
@@ -89,7 +92,7 @@ describe('hostile ticks', () => {
     await exporter.close();
   });
 
-  it('counts a malformed tick and a bad tracked commit as errors and keeps the last good snapshot', async () => {
+  it('counts a malformed tick as an error and an unusable tracked commit as such, and keeps the last good snapshot', async () => {
     const { source, exporter } = manualExporter();
     await exporter.start();
     source.sink!.tick({ rows: [row('a', { synced: 1 })], readAt: source.clock });
@@ -97,8 +100,14 @@ describe('hostile ticks', () => {
     source.sink!.tick({ rows: [], readAt: Number.NaN });
     exporter.trackCommit('not-a-number');
     exporter.trackCommit(-4);
+    exporter.trackCommit(5, -1e300);
+    exporter.trackCommit(6, source.clock + 3 * 86_400);
     const body = (await exporter.backend.render('prometheus')).body;
-    expect(valueOf(body, 'ditto_sync_observer_errors_total')).toBe(4);
+    expect(valueOf(body, 'ditto_sync_observer_errors_total')).toBe(2);
+    expect(valueOf(body, 'ditto_sync_commits_unusable_total')).toBe(4);
+    expect(valueOf(body, 'ditto_sync_tracked_commits_total')).toBe(0);
+    // Nothing usable was tracked: the ack histogram's sum is not pushed anywhere by a wild time.
+    expect(valueOf(body, 'ditto_sync_commit_cloud_ack_seconds_sum')).toBe(0);
     expect(valueOf(body, 'ditto_sync_observer_ticks_total')).toBe(1);
     expect(valueOf(body, 'ditto_sync_peer_synced_commit_id', { peer_id: 'a', peer_type: 'device' })).toBe(1);
     expect(valueOf(body, 'ditto_sync_up')).toBe(1);
@@ -137,7 +146,7 @@ describe('hostile ticks', () => {
 });
 
 describe('a refresh that never returns', () => {
-  it('does not hang the scrape: it reports the older snapshot and counts an error', async () => {
+  it('does not hang the scrape: it counts an error and stops serving the frozen snapshot as current', async () => {
     const { source, exporter } = manualExporter({ maxSnapshotAge: 5, refreshTimeout: 0.2 });
     let reads = 0;
     source.refresh = () => {
@@ -153,7 +162,14 @@ describe('a refresh that never returns', () => {
     const body = (await exporter.backend.render('prometheus')).body;
     expect(valueOf(body, 'ditto_sync_observer_errors_total')).toBe(3);
     expect(valueOf(body, 'ditto_sync_snapshot_age_seconds')).toBe(10);
-    expect(valueOf(body, 'ditto_sync_peer_synced_commit_id', { peer_id: 'a', peer_type: 'device' })).toBe(1);
+    expect(valueOf(body, 'ditto_sync_up')).toBe(0);
+    expect(valueOf(body, 'ditto_sync_peer_synced_commit_id', { peer_id: 'a', peer_type: 'device' })).toBeUndefined();
+    expect(valueOf(body, 'ditto_sync_peers', { peer_type: 'device', status: 'connected' })).toBeUndefined();
+    // The next good snapshot is served again.
+    source.sink!.tick({ rows: [row('a', { synced: 2 })], readAt: source.clock });
+    const after = (await exporter.backend.render('prometheus')).body;
+    expect(valueOf(after, 'ditto_sync_up')).toBe(1);
+    expect(valueOf(after, 'ditto_sync_peer_synced_commit_id', { peer_id: 'a', peer_type: 'device' })).toBe(2);
     await exporter.close();
   });
 });

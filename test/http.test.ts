@@ -29,7 +29,7 @@ describe('HTTP endpoints', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
-  it('serves Prometheus text 0.0.4 by default and OpenMetrics when asked', async () => {
+  it('serves Prometheus text 0.0.4 by default and OpenMetrics when asked, with q-values honoured', async () => {
     source.sink!.tick({ readAt: source.clock, rows: [row('a', { synced: 3, lastUpdate: source.clock - 4 })] });
     const text = await fetch(`${base}/metrics`);
     expect(text.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -41,6 +41,8 @@ describe('HTTP endpoints', () => {
     });
     expect(om.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
     expect((await om.text()).endsWith('# EOF\n')).toBe(true);
+    const refused = await fetch(`${base}/metrics`, { headers: { accept: 'application/openmetrics-text;q=0, text/plain' } });
+    expect(refused.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
   });
 
   it('gzips /metrics for scrapers that accept it, and only then', async () => {
@@ -56,7 +58,7 @@ describe('HTTP endpoints', () => {
     expect(plain.headers['content-encoding']).toBeUndefined();
     const zipped = await get({ 'accept-encoding': 'gzip' });
     expect(zipped.headers['content-encoding']).toBe('gzip');
-    expect(zipped.headers['vary']).toBe('Accept-Encoding');
+    expect(zipped.headers['vary']).toBe('Accept, Accept-Encoding');
     expect(zipped.body.length).toBeLessThan(plain.body.length);
     expect(gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
   });
@@ -99,10 +101,15 @@ describe('HTTP endpoints', () => {
     for (const link of ['metrics', 'healthz', 'readyz']) expect(html).toContain(`href="${link}"`);
   });
 
-  it('reports a closed source as down and not ready', async () => {
+  it('reports a closed source as down and not ready, and stops serving its frozen snapshot as current', async () => {
     source.open = false;
     const body = await (await fetch(`${base}/metrics`)).text();
     expect(valueOf(body, 'ditto_sync_up')).toBe(0);
+    expect(body).not.toContain('peer_id="a"');
+    expect(valueOf(body, 'ditto_sync_connected_peers')).toBeUndefined();
+    // Health stays: the snapshot's age tells how long it has been.
+    expect(valueOf(body, 'ditto_sync_snapshot_age_seconds')).toBeGreaterThan(0);
+    expect(valueOf(body, 'ditto_sync_observer_ticks_total')).toBe(1);
     expect((await fetch(`${base}/readyz`)).status).toBe(503);
     source.open = true;
   });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveOtlpEndpoint, startOtlpPush, type OtlpPush } from '../src/backends/otlp-push.js';
-import { formatLe } from '../src/collectors/families.js';
+import { formatLe } from '../src/exposition/format.js';
 import { captureLogger, makeExporter, parseSamples, row, SCENARIO, serve, seriesKey, seriesMap, T0, TestSource, type Served } from './otel-support.js';
 
 interface Received {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { flagsTable, metricsTable, replaceSection } from '../src/docs-tables.js';
+import { flagsTable, metricsTable, replaceSection } from '../scripts/lib/docs-tables.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const ci = readFileSync(new URL('../.ci/run', import.meta.url), 'utf8');

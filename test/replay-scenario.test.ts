@@ -27,8 +27,12 @@ describe('the replay scenario reproduces hand-computed values', () => {
     expect(v('ditto_sync_replay_lines_skipped_total', { reason: 'invalid_json' })).toBe(2);
     expect(v('ditto_sync_replay_lines_skipped_total', { reason: 'bad_shape' })).toBe(1);
     expect(v('ditto_sync_replay_lines_skipped_total', { reason: 'line_too_long' })).toBe(0);
-    // {"_id": 42} in line 4.
-    expect(v('ditto_sync_rows_rejected_total', { reason: 'missing_id' })).toBe(1);
+    expect(v('ditto_sync_replay_lines_skipped_total', { reason: 't_backwards' })).toBe(0);
+    // {"_id": 42} in line 4: a gauge of the latest snapshot, not a count of ticks.
+    expect(v('ditto_sync_rows_unusable', { reason: 'missing_id' })).toBe(1);
+    expect(v('ditto_sync_rows_unusable', { reason: 'duplicate_id' })).toBe(0);
+    // "Reconnecting" is a status this exporter does not know, not an unusable one.
+    expect(v('ditto_sync_fields_unusable', { field: 'sync_session_status' })).toBe(0);
     expect(v('ditto_sync_up')).toBe(1);
     expect(exporter.readiness()).toEqual({ ready: true, reason: 'ok' });
   });
@@ -48,7 +52,7 @@ describe('the replay scenario reproduces hand-computed values', () => {
     expect(body).not.toContain(D5.peer_id);
   });
 
-  it('computes lags from the local commit id: max(tracked 14, rows 13) = 14', () => {
+  it('computes lags from the local commit id: max(tracked 14, rows 13) = 14; D3 has no synced id, so no lag', () => {
     expect(v('ditto_sync_local_commit_id')).toBe(14);
     expect(v('ditto_sync_peer_commit_lag', C1)).toBe(2);
     expect(v('ditto_sync_peer_commit_lag', D1)).toBe(1);
@@ -58,7 +62,7 @@ describe('the replay scenario reproduces hand-computed values', () => {
     expect(v('ditto_sync_cloud_commit_lag')).toBe(2);
   });
 
-  it('reads seconds and milliseconds, omits unknown times and clamps future ones', () => {
+  it('reads seconds and milliseconds, omits unknown times and clamps ones slightly ahead of the clock', () => {
     // Clock = t of the last applied line = 1700000010.
     expect(v('ditto_sync_peer_last_update_timestamp_seconds', C1)).toBe(1700000008);
     expect(v('ditto_sync_peer_last_update_timestamp_seconds', D1)).toBe(1700000009);
@@ -67,9 +71,10 @@ describe('the replay scenario reproduces hand-computed values', () => {
     // -1 means unknown: no series rather than epoch 0.
     expect(v('ditto_sync_peer_last_update_timestamp_seconds', D2)).toBeUndefined();
     expect(v('ditto_sync_peer_seconds_since_last_update', D2)).toBeUndefined();
-    // 1700000030 is 20 s ahead of the clock.
+    // 1700000030 is 20 s ahead of the clock: within a day, so kept, and its seconds-since reads 0.
     expect(v('ditto_sync_peer_seconds_since_last_update', D3)).toBe(0);
-    expect(v('ditto_sync_future_timestamps_total')).toBe(1);
+    expect(v('ditto_sync_rows_ahead_of_clock')).toBe(1);
+    expect(v('ditto_sync_fields_unusable', { field: 'last_update_received_time' })).toBe(0);
     expect(v('ditto_sync_cloud_seconds_since_last_update')).toBe(2);
     expect(v('ditto_sync_snapshot_age_seconds')).toBe(0);
   });
@@ -84,6 +89,7 @@ describe('the replay scenario reproduces hand-computed values', () => {
     // 13 (t=…000) and 14 (t=…010) are still waiting.
     expect(v('ditto_sync_cloud_unacked_commits')).toBe(2);
     expect(v('ditto_sync_cloud_oldest_unacked_commit_age_seconds')).toBe(10);
+    expect(v('ditto_sync_tracked_commits_total')).toBe(4);
   });
 
   it('exports the status state set', () => {

@@ -46,7 +46,7 @@ describe('basic auth in front of the standalone app', () => {
       expect(res.status, path).toBe(200);
     }
     const metrics = await request(`${running.url}/metrics`, { headers: basicHeader('prometheus', PASSWORD) });
-    expect(metrics.body).toContain('ditto_sync_peer_commit_lag{peer_id="peer-a",peer_type="device"} 0');
+    expect(metrics.body).toContain('ditto_sync_peer_status{peer_id="peer-a",peer_type="device",status="connected"} 1');
   });
 
   it('answers 401 with a Basic challenge and no detail for a wrong, missing, unknown or malformed credential', async () => {

@@ -5,7 +5,10 @@
  * Seeded and pure apart from its own random numbers, so a run can be reproduced.
  */
 import { createMesh, PEER_ID_LENGTH, seededRandom, TICK_INTERVAL_SECONDS, type SdkRow, type Status } from '../../bench/fixtures.js';
-import type { RejectReason } from '../../src/model.js';
+import type { RowField, RowUnusableReason } from '../../src/model.js';
+
+/** What the validator must report for a bad row: a reason the whole row is left out, or the one field it cannot use. */
+export type BadRowKind = RowUnusableReason | RowField;
 
 export interface ChurnOptions {
   /** Peers the mesh holds at most; the live count wanders just below it. */
@@ -50,7 +53,7 @@ export interface ChurnTotals {
   vanished: number;
   flips: number;
   commits: number;
-  badRows: Map<RejectReason, number>;
+  badRows: Map<BadRowKind, number>;
 }
 
 interface LivePeer {
@@ -67,23 +70,30 @@ const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 const START_AT = 1_750_000_000;
 const START_COMMIT = 48_213_907;
 
-/** Bad rows in rotation, each with the reason the validator must give. */
-const BAD_ROWS: readonly { reason: RejectReason; make: (live: readonly LivePeer[], t: number) => unknown }[] = [
-  { reason: 'not_an_object', make: () => null },
-  { reason: 'missing_id', make: () => ({ is_ditto_server: false, documents: {} }) },
-  { reason: 'bad_id', make: () => ({ _id: 'pk'.repeat(300), is_ditto_server: false, documents: {} }) },
-  { reason: 'bad_is_ditto_server', make: () => ({ _id: 'pkBadServerFlag', is_ditto_server: 'yes', documents: {} }) },
-  { reason: 'bad_documents', make: () => ({ _id: 'pkBadDocuments', is_ditto_server: false, documents: 'none' }) },
+const GOOD_DOCUMENTS = { sync_session_status: 'Connected', synced_up_to_local_commit_id: 1, last_update_received_time: null };
+
+/**
+ * Bad rows in rotation, each with what the validator must report. Rows with one unusable field are
+ * still peers (the rest of the row is used): `peer` says so.
+ */
+const BAD_ROWS: readonly { kind: BadRowKind; peer: boolean; make: (live: readonly LivePeer[], t: number) => unknown }[] = [
+  { kind: 'not_an_object', peer: false, make: () => null },
+  { kind: 'missing_id', peer: false, make: () => ({ is_ditto_server: false, documents: {} }) },
+  { kind: 'bad_id', peer: false, make: () => ({ _id: 'pk'.repeat(300), is_ditto_server: false, documents: {} }) },
+  { kind: 'is_ditto_server', peer: true, make: () => ({ _id: 'pkBadServerFlag', is_ditto_server: 'yes', documents: GOOD_DOCUMENTS }) },
+  { kind: 'documents', peer: true, make: () => ({ _id: 'pkBadDocuments', is_ditto_server: false, documents: 'none' }) },
   {
-    reason: 'bad_commit_id',
-    make: () => ({ _id: 'pkBadCommit', is_ditto_server: false, documents: { sync_session_status: 'Connected', synced_up_to_local_commit_id: -1, last_update_received_time: null } }),
+    kind: 'synced_up_to_local_commit_id',
+    peer: true,
+    make: () => ({ _id: 'pkBadCommit', is_ditto_server: false, documents: { ...GOOD_DOCUMENTS, synced_up_to_local_commit_id: -1 } }),
   },
   {
-    reason: 'bad_timestamp',
-    make: () => ({ _id: 'pkBadTime', is_ditto_server: false, documents: { sync_session_status: 'Connected', synced_up_to_local_commit_id: 1, last_update_received_time: 'soon' } }),
+    kind: 'last_update_received_time',
+    peer: true,
+    make: () => ({ _id: 'pkBadTime', is_ditto_server: false, documents: { ...GOOD_DOCUMENTS, last_update_received_time: 'soon' } }),
   },
   // A second row for a live peer: the first one wins, this one is counted.
-  { reason: 'duplicate_id', make: (live, t) => ({ _id: live[0]!.id, is_ditto_server: live[0]!.cloud, documents: { sync_session_status: 'Connected', synced_up_to_local_commit_id: 1, last_update_received_time: t } }) },
+  { kind: 'duplicate_id', peer: false, make: (live, t) => ({ _id: live[0]!.id, is_ditto_server: live[0]!.cloud, documents: { sync_session_status: 'Connected', synced_up_to_local_commit_id: 1, last_update_received_time: t } }) },
 ];
 
 export class ChurnMesh {
@@ -92,6 +102,8 @@ export class ChurnMesh {
   private k = 0;
   private localCommit = START_COMMIT;
   private badIndex = 0;
+  /** The bad row of the latest tick, if it had one. */
+  private lastBad: (typeof BAD_ROWS)[number] | undefined;
   readonly totals: ChurnTotals = { ticks: 0, appeared: 0, vanished: 0, flips: 0, commits: 0, badRows: new Map() };
 
   constructor(readonly options: ChurnOptions = DEFAULT_CHURN) {
@@ -107,6 +119,11 @@ export class ChurnMesh {
         row: undefined,
       });
     }
+  }
+
+  /** The bad row the latest tick carried: what the validator must report, and whether it is still a peer. */
+  get badInLastTick(): { readonly kind: BadRowKind; readonly peer: boolean } | undefined {
+    return this.lastBad;
   }
 
   /** Peers in the mesh right now. */
@@ -138,6 +155,7 @@ export class ChurnMesh {
     const k = this.k++;
     const outage = this.outageAt(k);
     this.totals.ticks++;
+    this.lastBad = undefined;
 
     const commits: { id: number; at: number }[] = [];
     for (let i = 0; i < this.options.writesPerTick; i++) {
@@ -214,7 +232,8 @@ export class ChurnMesh {
 
   private badRow(readAt: number): unknown {
     const bad = BAD_ROWS[this.badIndex++ % BAD_ROWS.length]!;
-    this.totals.badRows.set(bad.reason, (this.totals.badRows.get(bad.reason) ?? 0) + 1);
+    this.totals.badRows.set(bad.kind, (this.totals.badRows.get(bad.kind) ?? 0) + 1);
+    this.lastBad = bad;
     return bad.make(this.live, readAt);
   }
 

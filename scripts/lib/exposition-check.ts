@@ -2,7 +2,7 @@
  * Checks that a /metrics body is whole: a cheap test fit for every response under load, and a
  * full parse for a sample of them. Both return what is wrong (empty when the body is fine).
  */
-import { F, FAMILIES } from '../../src/catalogue.js';
+import { F, FAMILIES } from '../../src/catalogue/index.js';
 import { familyName, type ExpositionFormat } from '../../src/exposition/format.js';
 import { PEER_STATUSES } from '../../src/model.js';
 

@@ -187,8 +187,8 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void 
       },
       {
         name: 'ticks kept flowing under load',
-        ok: ticksDuringLoad >= Math.max(1, Math.floor(expectedTicks / 2)) && view.errors === 0 && view.ticks === mesh.totals.ticks,
-        detail: `${ticksDuringLoad} ticks in ${seconds.toFixed(1)} s (${Math.round(expectedTicks)} scheduled), longest gap ${Math.round(maxTickGapMs)} ms, errors ${view.errors}`,
+        ok: ticksDuringLoad >= Math.max(1, Math.floor(expectedTicks / 2)) && view.sync!.errors === 0 && view.sync!.ticks === mesh.totals.ticks,
+        detail: `${ticksDuringLoad} ticks in ${seconds.toFixed(1)} s (${Math.round(expectedTicks)} scheduled), longest gap ${Math.round(maxTickGapMs)} ms, errors ${view.sync!.errors}`,
       },
       { name: 'server still healthy afterwards', ok: health.status === 200, detail: `/healthz ${health.status}` },
     ];

@@ -5,7 +5,7 @@
  */
 import type { ExpositionFormat } from '../../src/exposition/format.js';
 import { SyncExporter } from '../../src/exporter.js';
-import { REJECT_REASONS } from '../../src/model.js';
+
 import { ChurnMesh, DEFAULT_CHURN, type ChurnOptions } from './churn-mesh.js';
 import { deepCheck, lastFamily, quickCheck } from './exposition-check.js';
 import { activeResources, formatResources, heapAfterGc, mb, resourceGrowth } from './process-probe.js';
@@ -98,8 +98,7 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
 
   const scrape = async (): Promise<void> => {
     const format: ExpositionFormat = scrapes % 2 === 0 ? 'prometheus' : 'openmetrics';
-    await exporter.ensureFresh();
-    const { body } = await exporter.backend.render(format);
+    const { body } = await exporter.scrape(format);
     scrapes++;
     const last = expectedLast[format];
     const quick = last === undefined ? undefined : quickCheck(body, format, last);
@@ -110,15 +109,32 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
     }
   };
 
+  // Each tick's snapshot must report exactly the bad row the mesh put in it, and nothing else.
+  const miscounted: string[] = [];
+  let badRowsSeen = 0;
+  const checkProblems = (): void => {
+    const snapshot = exporter.state.snapshot;
+    const bad = mesh.badInLastTick;
+    if (!snapshot) return;
+    const reported = [...snapshot.rowsUnusable, ...snapshot.fieldsUnusable].filter(([, n]) => n > 0);
+    const expected = bad ? [[bad.kind, 1]] : [];
+    if (JSON.stringify(reported) !== JSON.stringify(expected)) {
+      if (miscounted.length < 5) miscounted.push(`tick ${delivered}: reported ${JSON.stringify(reported)}, injected ${JSON.stringify(expected)}`);
+    } else if (bad) badRowsSeen++;
+  };
+
   const runTicks = async (until: number): Promise<void> => {
     while (delivered < until) {
       source.deliver(mesh.next());
       delivered++;
+      checkProblems();
       if (delivered % options.stallEvery === 0) {
         mesh.pause(STALL_TICKS);
         source.clock = mesh.time;
         stalls++;
         await scrape();
+        // That scrape found the snapshot stale and re-read the mesh: a tick of its own.
+        checkProblems();
       } else if (delivered % options.scrapeEvery === 0) {
         source.clock += SCRAPE_OFFSET_SECONDS;
         await scrape();
@@ -151,7 +167,7 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
     const view = exporter.view();
     log(
       `${delivered.toLocaleString('en').padStart(10)} ticks  ${Math.round(perSecond)} ticks/s  heap ${mb(heap)} (${signedPct(heap / heapWarm - 1)})  ` +
-        `peers ${mesh.size}  unacked ${view.unackedCommits}  dropped ${view.trackedCommitsDropped}  scrapes ${scrapes}  ` +
+        `peers ${mesh.size}  unacked ${view.sync!.unackedCommits}  dropped ${view.sync!.trackedCommitsDropped}  scrapes ${scrapes}  ` +
         `ETA ${duration((options.ticks - delivered) / perSecond)}`,
     );
   }
@@ -165,8 +181,9 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
   const slope = heapSlope(heapCheckpoints.filter((c) => c.ticks >= options.ticks / 2));
   const grewResources = resourceGrowth(resourcesStart, resourcesEnd);
   const badRows = [...mesh.totals.badRows.values()].reduce((a, b) => a + b, 0);
-  // Reason by reason, both ways: nothing injected went uncounted, nothing good was rejected.
-  const rejectedMismatch = REJECT_REASONS.filter((reason) => (view.rejected.get(reason) ?? 0) !== (mesh.totals.badRows.get(reason) ?? 0));
+  const sync = view.sync!;
+  // A bad row that is still a peer (one unusable field) is in the final snapshot's peers.
+  const finalBadPeer = mesh.badInLastTick?.peer ? 1 : 0;
 
   const checks: SoakCheck[] = [
     {
@@ -186,15 +203,15 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
     },
     {
       name: 'every tick applied and every bad row counted',
-      ok: view.ticks === mesh.totals.ticks && view.errors === 0 && rejectedMismatch.length === 0 && view.refreshes === stalls && source.refreshes === stalls,
+      ok: sync.ticks === mesh.totals.ticks && sync.errors === 0 && miscounted.length === 0 && badRowsSeen === badRows && sync.refreshes === stalls && source.refreshes === stalls,
       detail:
-        `ticks ${view.ticks}/${mesh.totals.ticks}, errors ${view.errors}, refreshes ${view.refreshes}/${stalls}, ` +
-        `bad rows ${badRows}${rejectedMismatch.length ? `, mismatched reasons ${rejectedMismatch.join(',')}` : ''}`,
+        `ticks ${sync.ticks}/${mesh.totals.ticks}, errors ${sync.errors}, refreshes ${sync.refreshes}/${stalls}, ` +
+        `bad rows ${badRowsSeen}/${badRows} reported in their tick${miscounted.length ? `; ${miscounted.join('; ')}` : ''}`,
     },
     {
       name: 'final snapshot holds the live mesh',
-      ok: snapshot !== undefined && snapshot.peers.length + snapshot.omitted === mesh.size && view.unackedCommits <= options.maxTrackedCommits,
-      detail: `${snapshot?.peers.length ?? 0} peers + ${snapshot?.omitted ?? 0} omitted, mesh ${mesh.size}, unacked ${view.unackedCommits}`,
+      ok: snapshot !== undefined && snapshot.peers.length + snapshot.omitted === mesh.size + finalBadPeer && sync.unackedCommits <= options.maxTrackedCommits,
+      detail: `${snapshot?.peers.length ?? 0} peers + ${snapshot?.omitted ?? 0} omitted, mesh ${mesh.size}${finalBadPeer ? ' + 1 bad-field row' : ''}, unacked ${sync.unackedCommits}`,
     },
   ];
   await exporter.close();
@@ -227,7 +244,7 @@ export async function runSoak(options: SoakOptions, log: (line: string) => void 
       commits: mesh.totals.commits,
       badRows,
       refreshes: stalls,
-      dropped: view.trackedCommitsDropped,
+      dropped: sync.trackedCommitsDropped,
     },
     checks,
     ok,

@@ -3,7 +3,7 @@
  * prometheus/rules/ are this module's output with DEFAULT_CONFIG; the end-to-end test builds a copy
  * with short windows. Why each threshold and window: docs/runbook.md.
  */
-import { F } from '../../src/catalogue.js';
+import { F } from '../../src/catalogue/index.js';
 import { duration, prose, type StackConfig } from './config.js';
 import { promql, series } from './promql.js';
 

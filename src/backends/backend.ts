@@ -1,15 +1,35 @@
-import type { Request, Response } from 'express';
 import type { ExpositionFormat } from '../exposition/format.js';
 
 export const BACKENDS = ['prom-client', 'otel'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
-/** Binds the exporter's snapshot to one metrics API and serves it. */
+export interface RenderOptions {
+  /** Once aborted (every client of this render went away), rendering stops with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+export interface Rendered {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** Binds the exporter's view to one metrics library and renders exposition text; HTTP is the server's job. */
 export interface MetricsBackend {
   readonly name: BackendName;
-  /** Answers GET /metrics (the view is already fresh). */
-  handle(req: Request, res: Response): Promise<void>;
-  /** The full exposition body, for embedding without HTTP. */
-  render(format: ExpositionFormat): Promise<{ contentType: string; body: string }>;
+  /** The formats render() can write; the server negotiates among them. */
+  readonly formats: readonly ExpositionFormat[];
+  /** The full exposition body of one scrape (the view is already fresh). */
+  render(format: ExpositionFormat, options?: RenderOptions): Promise<Rendered>;
   close(): Promise<void>;
+}
+
+/** A failed collection the backend has already counted in ditto_sync_observer_errors_total; the server answers 500. */
+export class CollectionError extends Error {
+  constructor(
+    message: string,
+    readonly causes: readonly unknown[],
+  ) {
+    super(message);
+    this.name = 'CollectionError';
+  }
 }

@@ -1,7 +1,7 @@
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type MetricProducer, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { ScrapeView } from '../collectors/families.js';
+import type { ScrapeView } from '../collectors/families/index.js';
 import type { Logger } from '../logger.js';
 import type { SyncState } from '../state/sync-state.js';
 import { ViewMetricProducer } from './otel-producer.js';

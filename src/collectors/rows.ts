@@ -1,21 +1,32 @@
-import type { PeerRow, PeerStatus, RejectReason } from '../model.js';
+import {
+  ROW_FIELDS,
+  ROW_UNUSABLE_REASONS,
+  type PeerRow,
+  type PeerStatus,
+  type PeerType,
+  type RowField,
+  type RowUnusableReason,
+} from '../model.js';
+import { readTime } from './timestamps.js';
 
 /** Longest peer id accepted as a label value; Ditto peer keys are far shorter. */
 export const MAX_PEER_ID_LENGTH = 512;
 
-/** Values above this are taken as milliseconds (1e11 s is the year 5138). */
-const MILLISECONDS_THRESHOLD = 1e11;
+export type RowResult = { ok: true; row: PeerRow } | { ok: false; reason: RowUnusableReason };
 
-export type RowResult = { ok: true; row: PeerRow } | { ok: false; reason: RejectReason };
+// A Map, not an object literal: a row's text must never reach Object.prototype.
+const STATUS_BY_KEY: ReadonlyMap<string, PeerStatus> = new Map([
+  ['connected', 'connected'],
+  ['notconnected', 'not_connected'],
+  ['disabled', 'disabled'],
+]);
 
-const STATUS_BY_KEY: Readonly<Record<string, PeerStatus>> = {
-  connected: 'connected',
-  notconnected: 'not_connected',
-  disabled: 'disabled',
-};
-
-/** Ditto writes "Connected", "Not Connected", "Disabled"; anything else is `unknown`. */
-export function parseStatus(value: unknown): PeerStatus {
+/**
+ * Ditto writes "Connected", "Not Connected", "Disabled"; Ditto's Flutter tools also accept 1 and 0.
+ * Another string is a status this exporter does not know (`unknown`, still usable); `null` means
+ * the value is unusable (absent, or not a string or 0/1).
+ */
+export function parseStatus(value: unknown): PeerStatus | null {
   // Ditto's exact spellings first: saves a lowercase copy and a regex replace per row per tick.
   switch (value) {
     case 'Connected':
@@ -24,14 +35,18 @@ export function parseStatus(value: unknown): PeerStatus {
       return 'not_connected';
     case 'Disabled':
       return 'disabled';
+    case 1:
+      return 'connected';
+    case 0:
+      return 'not_connected';
   }
-  if (typeof value !== 'string') return 'unknown';
-  return STATUS_BY_KEY[value.toLowerCase().replace(/[^a-z]/g, '')] ?? 'unknown';
+  if (typeof value !== 'string') return null;
+  return STATUS_BY_KEY.get(value.toLowerCase().replace(/[^a-z]/g, '')) ?? 'unknown';
 }
 
 /**
  * A commit id as number, bigint or decimal string. `undefined` means unknown (null/absent);
- * `null` means present but unusable.
+ * `null` means present but unusable (negative, fractional, past 2^53 as a JS number, not a number).
  */
 export function parseCommitId(value: unknown): bigint | undefined | null {
   if (value === undefined || value === null) return undefined;
@@ -43,72 +58,100 @@ export function parseCommitId(value: unknown): bigint | undefined | null {
   return null;
 }
 
-/**
- * A last-update time in unix seconds or milliseconds. `undefined` means unknown (null, absent,
- * zero or negative: never report epoch 0); `null` means present but unusable.
- */
-export function parseTimestamp(value: unknown): number | undefined | null {
-  if (value === undefined || value === null) return undefined;
-  let n: number;
-  if (typeof value === 'number') n = value;
-  else if (typeof value === 'bigint') n = Number(value);
-  else return null;
-  if (!Number.isFinite(n)) return null;
-  if (n <= 0) return undefined;
-  return n > MILLISECONDS_THRESHOLD ? n / 1000 : n;
+/** Why an `_id` cannot name a peer's series, or undefined when it can. */
+export function peerIdProblem(id: unknown): RowUnusableReason | undefined {
+  if (typeof id !== 'string' || id.length === 0) return 'missing_id';
+  // Lone surrogates all encode to U+FFFD: two such ids would write the same label text.
+  if (id.length > MAX_PEER_ID_LENGTH || !id.isWellFormed()) return 'bad_id';
+  return undefined;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Validates one row shaped as Ditto documents it. Never throws. */
-export function parseRow(raw: unknown): RowResult {
-  const result = validateRow(raw);
+const CLEAN: readonly RowField[] = Object.freeze([]);
+
+/**
+ * Validates one row shaped as Ditto documents it, field by field, against the clock it was read by
+ * (unix seconds). An unusable field becomes unknown and is named in `unusable`; the row is left out
+ * only without a usable `_id`. Never throws.
+ */
+export function parseRow(raw: unknown, clock: number): RowResult {
+  const result = validateRow(raw, clock);
   return typeof result === 'string' ? { ok: false, reason: result } : { ok: true, row: result };
 }
 
 /** The row, or why it is unusable. No result wrapper: parseRows runs this for every row of every tick. */
-function validateRow(raw: unknown): PeerRow | RejectReason {
+function validateRow(raw: unknown, clock: number): PeerRow | RowUnusableReason {
   if (!isRecord(raw)) return 'not_an_object';
   const id = raw['_id'];
-  if (typeof id !== 'string' || id.length === 0) return 'missing_id';
-  if (id.length > MAX_PEER_ID_LENGTH) return 'bad_id';
+  const idProblem = peerIdProblem(id);
+  if (idProblem) return idProblem;
+  let unusable: RowField[] | undefined;
+  const mark = (field: RowField) => (unusable ??= []).push(field);
+
   const isServer = raw['is_ditto_server'];
-  if (typeof isServer !== 'boolean') return 'bad_is_ditto_server';
+  let type: PeerType;
+  if (isServer === true) type = 'cloud';
+  else if (isServer === false) type = 'device';
+  else {
+    type = 'unknown';
+    mark('is_ditto_server');
+  }
+
+  let status: PeerStatus = 'unknown';
+  let syncedCommitId: bigint | undefined;
+  let lastUpdate: number | undefined;
+  let aheadOfClock = false;
   const docs = raw['documents'];
-  if (!isRecord(docs)) return 'bad_documents';
-  const synced = parseCommitId(docs['synced_up_to_local_commit_id']);
-  if (synced === null) return 'bad_commit_id';
-  const lastUpdate = parseTimestamp(docs['last_update_received_time']);
-  if (lastUpdate === null) return 'bad_timestamp';
-  return {
-    id,
-    type: isServer ? 'cloud' : 'device',
-    status: parseStatus(docs['sync_session_status']),
-    syncedCommitId: synced,
-    lastUpdate,
-  };
+  if (!isRecord(docs)) mark('documents');
+  else {
+    const parsedStatus = parseStatus(docs['sync_session_status']);
+    if (parsedStatus === null) mark('sync_session_status');
+    else status = parsedStatus;
+    const synced = parseCommitId(docs['synced_up_to_local_commit_id']);
+    if (synced === null) mark('synced_up_to_local_commit_id');
+    else syncedCommitId = synced;
+    const time = readTime(docs['last_update_received_time'], clock);
+    if (time.kind === 'unusable') mark('last_update_received_time');
+    else if (time.kind === 'time') {
+      lastUpdate = time.seconds;
+      aheadOfClock = time.ahead;
+    }
+  }
+  return { id: id as string, type, status, syncedCommitId, lastUpdate, unusable: unusable ? Object.freeze(unusable) : CLEAN, aheadOfClock };
 }
 
 export interface ParsedRows {
   readonly rows: readonly PeerRow[];
-  readonly rejected: ReadonlyMap<RejectReason, number>;
+  /** Rows left out entirely, by reason (every reason present, 0 when none). */
+  readonly rowsUnusable: ReadonlyMap<RowUnusableReason, number>;
+  /** Rows with that field unusable, by field (every field present, 0 when none). */
+  readonly fieldsUnusable: ReadonlyMap<RowField, number>;
+  /** Rows whose last update is ahead of the clock by up to a day. */
+  readonly aheadOfClock: number;
 }
 
-/** Validates a tick's rows; unusable ones are counted by reason, duplicates of an id keep the first. */
-export function parseRows(raw: readonly unknown[]): ParsedRows {
+/** Validates a tick's rows; a repeated id keeps the first row and counts the others as `duplicate_id`. */
+export function parseRows(raw: readonly unknown[], clock: number): ParsedRows {
   const rows: PeerRow[] = [];
-  const rejected = new Map<RejectReason, number>();
+  const rowsUnusable = new Map<RowUnusableReason, number>(ROW_UNUSABLE_REASONS.map((r) => [r, 0]));
+  const fieldsUnusable = new Map<RowField, number>(ROW_FIELDS.map((f) => [f, 0]));
+  let aheadOfClock = 0;
   const seen = new Set<string>();
-  const reject = (reason: RejectReason) => rejected.set(reason, (rejected.get(reason) ?? 0) + 1);
   for (const item of raw) {
-    const row = validateRow(item);
-    if (typeof row === 'string') reject(row);
-    else if (seen.has(row.id)) reject('duplicate_id');
-    else {
-      seen.add(row.id);
-      rows.push(row);
+    const row = validateRow(item, clock);
+    if (typeof row === 'string') {
+      rowsUnusable.set(row, rowsUnusable.get(row)! + 1);
+      continue;
     }
+    if (seen.has(row.id)) {
+      rowsUnusable.set('duplicate_id', rowsUnusable.get('duplicate_id')! + 1);
+      continue;
+    }
+    seen.add(row.id);
+    rows.push(row);
+    for (const field of row.unusable) fieldsUnusable.set(field, fieldsUnusable.get(field)! + 1);
+    if (row.aheadOfClock) aheadOfClock++;
   }
-  return { rows, rejected };
+  return { rows, rowsUnusable, fieldsUnusable, aheadOfClock };
 }

@@ -1,5 +1,7 @@
 import type { LabelSet } from '../exposition/labels.js';
-import { PEER_STATUSES, PEER_TYPES, type PeerRow, type PeerStatus, type PeerType } from '../model.js';
+import { PEER_STATUSES, PEER_TYPES, type PeerRow, type PeerStatus, type PeerType, type RowField, type RowUnusableReason } from '../model.js';
+import type { ParsedRows } from './rows.js';
+import { selectStable } from './selection.js';
 
 /** A peer that gets per-peer series, with its label set built once. */
 export interface PeerEntry {
@@ -13,7 +15,9 @@ export interface Snapshot {
   readonly readAt: number;
   /** Peers with per-peer series, in the order Ditto returned them. */
   readonly peers: readonly PeerEntry[];
-  /** Peers counted in aggregates but without per-peer series (the --max-peers cap, or ids hidden). */
+  /** Ids chosen for per-peer series (including those whose labels are switched off); the next tick starts from them. */
+  readonly kept: ReadonlySet<string>;
+  /** Peers counted in aggregates but without per-peer series. */
   readonly omitted: number;
   readonly counts: Readonly<Record<PeerType, Readonly<Record<PeerStatus, number>>>>;
   readonly connected: number;
@@ -23,21 +27,21 @@ export interface Snapshot {
   readonly maxSyncedCommitId: bigint | undefined;
   /** Highest synced_up_to_local_commit_id over cloud rows. */
   readonly cloudSyncedCommitId: bigint | undefined;
-  /** Freshest last_update_received_time over cloud rows. */
+  /** Freshest usable last_update_received_time over cloud rows. */
   readonly cloudLastUpdate: number | undefined;
-  /** Rows whose last update is ahead of readAt by more than the tolerance. */
-  readonly futureRows: number;
+  readonly rowsUnusable: ReadonlyMap<RowUnusableReason, number>;
+  readonly fieldsUnusable: ReadonlyMap<RowField, number>;
+  readonly aheadOfClock: number;
 }
 
 export interface SnapshotOptions {
-  /** Per-peer series for at most this many peers; cloud servers are always kept. */
+  /** Per-peer series for at most this many peers. */
   readonly maxPeers: number;
+  /** The previous snapshot's kept ids: they stay kept while their rows exist. */
+  readonly previousKept: ReadonlySet<string>;
   /** Label set for a peer, or null to keep the peer out of per-peer series. */
   readonly labelsFor: (row: PeerRow) => LabelSet | null;
 }
-
-/** Clock skew tolerated before a last-update time counts as "in the future". */
-export const FUTURE_TOLERANCE_SECONDS = 1;
 
 function emptyCounts(): Record<PeerType, Record<PeerStatus, number>> {
   const counts = {} as Record<PeerType, Record<PeerStatus, number>>;
@@ -51,7 +55,8 @@ function emptyCounts(): Record<PeerType, Record<PeerStatus, number>> {
 const maxBig = (a: bigint | undefined, b: bigint | undefined) => (a === undefined ? b : b === undefined || a >= b ? a : b);
 
 /** Pure: validated rows of one tick → snapshot. */
-export function buildSnapshot(rows: readonly PeerRow[], readAt: number, options: SnapshotOptions): Snapshot {
+export function buildSnapshot(parsed: ParsedRows, readAt: number, options: SnapshotOptions): Snapshot {
+  const { rows } = parsed;
   const counts = emptyCounts();
   let connected = 0;
   let cloudServers = 0;
@@ -59,7 +64,6 @@ export function buildSnapshot(rows: readonly PeerRow[], readAt: number, options:
   let maxSynced: bigint | undefined;
   let cloudSynced: bigint | undefined;
   let cloudLastUpdate: number | undefined;
-  let futureRows = 0;
   for (const row of rows) {
     counts[row.type][row.status]++;
     const isConnected = row.status === 'connected';
@@ -69,23 +73,27 @@ export function buildSnapshot(rows: readonly PeerRow[], readAt: number, options:
       cloudServers++;
       if (isConnected) cloudConnected++;
       cloudSynced = maxBig(cloudSynced, row.syncedCommitId);
-      if (row.lastUpdate !== undefined && (cloudLastUpdate === undefined || row.lastUpdate > cloudLastUpdate)) {
-        cloudLastUpdate = row.lastUpdate;
-      }
+      if (row.lastUpdate !== undefined && (cloudLastUpdate === undefined || row.lastUpdate > cloudLastUpdate)) cloudLastUpdate = row.lastUpdate;
     }
-    if (row.lastUpdate !== undefined && row.lastUpdate > readAt + FUTURE_TOLERANCE_SECONDS) futureRows++;
   }
 
-  const selected = selectDetailed(rows, options.maxPeers);
+  const kept = selectStable(rows, options.previousKept, options.maxPeers);
   const peers: PeerEntry[] = [];
-  for (const row of selected) {
+  // Distinct ids always write distinct label text (ids are well-formed, escaping is injective); a
+  // keyed hash could still collide, and a repeated series would make the whole body unparseable.
+  const texts = new Set<string>();
+  for (const row of rows) {
+    if (!kept.has(row.id)) continue;
     const labels = options.labelsFor(row);
-    if (labels) peers.push({ row, labels });
+    if (!labels || texts.has(labels.text)) continue;
+    texts.add(labels.text);
+    peers.push({ row, labels });
   }
 
   return Object.freeze({
     readAt,
     peers: Object.freeze(peers),
+    kept,
     omitted: rows.length - peers.length,
     counts,
     connected,
@@ -94,24 +102,8 @@ export function buildSnapshot(rows: readonly PeerRow[], readAt: number, options:
     maxSyncedCommitId: maxSynced,
     cloudSyncedCommitId: cloudSynced,
     cloudLastUpdate,
-    futureRows,
+    rowsUnusable: parsed.rowsUnusable,
+    fieldsUnusable: parsed.fieldsUnusable,
+    aheadOfClock: parsed.aheadOfClock,
   });
 }
-
-/**
- * Which rows keep per-peer series when there are more than `maxPeers`: every cloud server, then
- * connected devices before others, freshest first, so the kept set is stable between ticks.
- */
-export function selectDetailed(rows: readonly PeerRow[], maxPeers: number): readonly PeerRow[] {
-  if (rows.length <= maxPeers) return rows;
-  const cloud = rows.filter((r) => r.type === 'cloud');
-  const room = Math.max(0, maxPeers - cloud.length);
-  const devices = rows
-    .filter((r) => r.type === 'device')
-    .sort((a, b) => rank(b) - rank(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .slice(0, room);
-  const keep = new Set<PeerRow>([...cloud, ...devices]);
-  return rows.filter((r) => keep.has(r));
-}
-
-const rank = (r: PeerRow): number => (r.status === 'connected' ? 1e13 : 0) + (r.lastUpdate ?? 0);

@@ -1,26 +1,36 @@
-import { familyEmitters, type SampleSink, type ScrapeView } from '../collectors/families.js';
+import { EMITTERS, isItemFamily, type FamilyEmitter, type ScrapeView } from '../collectors/families/index.js';
+import type { SampleSink } from '../collectors/samples.js';
 import type { ExpositionFormat } from './format.js';
+import type { LabelSet } from './labels.js';
 import { LoopSlicer, SLICE_MS } from './loop-slicer.js';
 import { TextSink } from './text-sink.js';
 
-/** Per-peer emits between two looks at the clock (reading it on every emit costs more than it saves). */
+/** Per-item emits between two looks at the clock (reading it on every emit costs more than it saves). */
 const EMITS_PER_CLOCK_CHECK = 100;
 
+export interface VisitOptions {
+  readonly sliceMs?: number;
+  /** Checked between slices: once aborted, the visit stops with the signal's reason. */
+  readonly signal?: AbortSignal;
+  readonly emitters?: readonly FamilyEmitter[];
+}
+
 /** Visits every sample of the view, handing the event loop back at least every `sliceMs`. */
-export async function visitSliced(view: ScrapeView, out: SampleSink, sliceMs = SLICE_MS): Promise<void> {
-  const peers = view.snapshot?.peers ?? [];
-  const slicer = new LoopSlicer(sliceMs);
+export async function visitSliced(view: ScrapeView, out: SampleSink, options: VisitOptions = {}): Promise<void> {
+  const slicer = new LoopSlicer(options.sliceMs ?? SLICE_MS);
+  const signal = options.signal;
   let untilCheck = EMITS_PER_CLOCK_CHECK;
-  for (const family of familyEmitters()) {
-    if (!family.perPeer) {
+  for (const family of options.emitters ?? EMITTERS) {
+    if (!isItemFamily(family)) {
       family.emit(view, out);
       continue;
     }
-    for (const peer of peers) {
-      family.emitPeer(view, peer, out);
+    for (const item of family.items(view)) {
+      family.emitItem(view, item, out);
       if (--untilCheck === 0) {
         untilCheck = EMITS_PER_CLOCK_CHECK;
         await slicer.pace();
+        signal?.throwIfAborted();
       }
     }
   }
@@ -28,8 +38,8 @@ export async function visitSliced(view: ScrapeView, out: SampleSink, sliceMs = S
 }
 
 /** The exporter's own families as exposition text. */
-export async function renderFamilies(view: ScrapeView, format: ExpositionFormat): Promise<string> {
-  const sink = new TextSink(format);
-  await visitSliced(view, sink);
+export async function renderFamilies(view: ScrapeView, format: ExpositionFormat, options: VisitOptions & { constLabels?: LabelSet } = {}): Promise<string> {
+  const sink = new TextSink(format, { constLabels: options.constLabels });
+  await visitSliced(view, sink, options);
   return sink.text();
 }

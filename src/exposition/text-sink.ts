@@ -1,12 +1,21 @@
-import type { FamilyDef } from '../catalogue.js';
-import type { SampleSink } from '../collectors/families.js';
-import type { LabelSet } from './labels.js';
-import { formatValue, headerFor, type ExpositionFormat } from './format.js';
+import type { FamilyDef } from '../catalogue/index.js';
+import type { HistogramData } from '../collectors/histogram.js';
+import type { SampleSink } from '../collectors/samples.js';
+import { labelSet, NO_LABELS, type LabelSet } from './labels.js';
+import { formatLe, formatValue, headerFor, sampleName, type ExpositionFormat } from './format.js';
 
 /** Lines joined into one flat chunk at a time (about 60 kB of text). */
 const LINES_PER_CHUNK = 512;
 
-/** Writes samples straight to exposition text; a family's header goes out with its first sample. */
+export interface TextSinkOptions {
+  /**
+   * Labels added to every sample after its own (a prom-client registry's default labels), left
+   * out where a family has a label of the same name, as prom-client does.
+   */
+  readonly constLabels?: LabelSet;
+}
+
+/** Writes typed samples straight to exposition text; a family's header goes out with its first sample. */
 export class TextSink implements SampleSink {
   // Lines are collected in a small array and joined into one flat chunk every LINES_PER_CHUNK
   // lines, so a line is garbage as soon as its chunk exists. Appending every line with `+=` kept
@@ -15,17 +24,53 @@ export class TextSink implements SampleSink {
   private body = '';
   private lines: string[] = [];
   private current: FamilyDef | undefined;
+  private sampleNameOf = '';
+  private constText = '';
+  private readonly constLabels: LabelSet;
+  private readonly constByFamily = new Map<FamilyDef, string>();
 
-  constructor(private readonly format: ExpositionFormat) {}
+  constructor(
+    private readonly format: ExpositionFormat,
+    options: TextSinkOptions = {},
+  ) {
+    this.constLabels = options.constLabels ?? NO_LABELS;
+  }
 
-  sample(def: FamilyDef, name: string, labels: LabelSet, value: number | bigint, extra?: LabelSet): void {
-    if (def !== this.current) {
-      this.current = def;
-      this.lines.push(headerFor(def, this.format));
-    }
+  value(def: FamilyDef, labels: LabelSet, value: number | bigint, extra?: LabelSet): void {
+    if (def !== this.current) this.begin(def);
     let text = labels.text;
     if (extra && extra.text) text = text ? `${text},${extra.text}` : extra.text;
-    this.lines.push(text ? `${name}{${text}} ${formatValue(value)}\n` : `${name} ${formatValue(value)}\n`);
+    this.line(this.sampleNameOf, text, formatValue(value));
+  }
+
+  histogram(def: FamilyDef, labels: LabelSet, data: HistogramData): void {
+    if (def !== this.current) this.begin(def);
+    const base = labels.text ? `${labels.text},` : '';
+    let cumulative = 0;
+    for (let i = 0; i < data.bounds.length; i++) {
+      cumulative += data.counts[i]!;
+      this.line(`${def.name}_bucket`, `${base}le="${formatLe(data.bounds[i]!)}"`, formatValue(cumulative));
+    }
+    this.line(`${def.name}_bucket`, `${base}le="+Inf"`, formatValue(data.count));
+    this.line(`${def.name}_sum`, labels.text, formatValue(data.sum));
+    this.line(`${def.name}_count`, labels.text, formatValue(data.count));
+  }
+
+  private begin(def: FamilyDef): void {
+    this.current = def;
+    this.sampleNameOf = sampleName(def, this.format);
+    this.lines.push(headerFor(def, this.format));
+    let constText = this.constByFamily.get(def);
+    if (constText === undefined) {
+      constText = constTextFor(def, this.constLabels);
+      this.constByFamily.set(def, constText);
+    }
+    this.constText = constText;
+  }
+
+  private line(name: string, labels: string, value: string): void {
+    const text = this.constText ? (labels ? `${labels},${this.constText}` : this.constText) : labels;
+    this.lines.push(text ? `${name}{${text}} ${value}\n` : `${name} ${value}\n`);
     if (this.lines.length >= LINES_PER_CHUNK) this.flush();
   }
 
@@ -40,4 +85,12 @@ export class TextSink implements SampleSink {
     this.flush();
     return this.body;
   }
+}
+
+/** The const labels a family's samples carry: those whose names it does not use itself. */
+function constTextFor(def: FamilyDef, constLabels: LabelSet): string {
+  if (constLabels.text === '') return '';
+  const own = new Set([...def.labels, ...(def.type === 'histogram' ? ['le'] : [])]);
+  const pairs = Object.entries(constLabels.pairs).filter(([name]) => !own.has(name));
+  return labelSet(Object.fromEntries(pairs)).text;
 }

@@ -78,9 +78,11 @@ export class DittoSource implements SyncSource {
 
   async refresh(): Promise<RawTick> {
     if (this.closed) throw new Error('DittoSource is closed');
+    // Stamped before the read: whatever the rows say is no newer than this.
+    const readAt = wallClock();
     try {
       const result = await this.ditto.store.execute(this.query);
-      return toTick(result);
+      return toTick(result, readAt);
     } catch (error) {
       if (this.dittoClosed()) this.reportDown('the Ditto instance was closed');
       throw error;
@@ -104,7 +106,7 @@ export class DittoSource implements SyncSource {
     if (this.closed) return;
     const sink = this.sink;
     try {
-      sink?.tick(toTick(result));
+      sink?.tick(toTick(result, wallClock()));
     } catch (error) {
       try {
         this.logger?.error({ err: error }, 'data_sync_info observer callback failed');
@@ -149,8 +151,8 @@ export class DittoSource implements SyncSource {
   }
 }
 
-function toTick(result: QueryResult): RawTick {
-  return { rows: result.items.map((item) => item.value as unknown), readAt: wallClock() };
+function toTick(result: QueryResult, readAt: number): RawTick {
+  return { rows: result.items.map((item) => item.value as unknown), readAt };
 }
 
 function localPeerKeyOf(ditto: Ditto): string | undefined {

@@ -5,7 +5,7 @@ import type { SourceSink, SyncSource } from './source.js';
 
 interface PendingCommit {
   readonly id: string;
-  readonly at: number;
+  readonly at: unknown;
 }
 
 /** JSON can hold neither bigint nor undefined: commit ids go out as decimal strings. */
@@ -51,6 +51,9 @@ export class RecordingSource implements SyncSource {
   }
   get dittoSdkVersion(): string | undefined {
     return this.inner.dittoSdkVersion;
+  }
+  get strictMode(): boolean | undefined {
+    return this.inner.strictMode;
   }
   get localPeerId(): string | undefined {
     return this.inner.localPeerId;

@@ -1,6 +1,6 @@
 import type { RawTick, TrackedCommitInput } from '../model.js';
 
-export const REPLAY_SKIP_REASONS = ['invalid_json', 'bad_shape', 'line_too_long'] as const;
+export const REPLAY_SKIP_REASONS = ['invalid_json', 'bad_shape', 'line_too_long', 't_backwards'] as const;
 export type ReplaySkipReason = (typeof REPLAY_SKIP_REASONS)[number];
 
 export type ReplayLineResult = { ok: true; tick: RawTick } | { ok: false; reason: ReplaySkipReason; detail: string } | { ok: 'blank' };
@@ -39,12 +39,9 @@ export function parseReplayLine(line: string): ReplayLineResult {
 
 /**
  * A commit entry: an id (number, or a decimal string for ids past 2^53), or `{"id", "at"}` when the
- * commit was made before the line's `t`. The state validates the id and counts a bad one.
+ * commit was made before the line's `t`. The state validates both and counts an unusable one.
  */
 function toCommit(entry: unknown, t: number): TrackedCommitInput {
-  if (isRecord(entry)) {
-    const at = entry['at'];
-    return { id: entry['id'] as string, at: typeof at === 'number' && Number.isFinite(at) ? at : t };
-  }
-  return { id: entry as string, at: t };
+  if (isRecord(entry)) return { id: entry['id'], at: entry['at'] ?? t };
+  return { id: entry, at: t };
 }

@@ -61,6 +61,12 @@ export class ReplaySource implements SyncSource {
           log?.warn({ file: this.options.file, line: lineNo, reason: result.reason }, `replay line skipped: ${result.detail}`);
           return;
         }
+        // The replay clock only moves forward: a line from the past would rewind every age.
+        if (this.clock !== undefined && result.tick.readAt < this.clock) {
+          sink.skip('t_backwards');
+          log?.warn({ file: this.options.file, line: lineNo, t: result.tick.readAt, clock: this.clock }, 'replay line skipped: its t is earlier than the line before');
+          return;
+        }
         this.clock = result.tick.readAt;
         sink.tick(result.tick);
       },

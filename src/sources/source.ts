@@ -8,8 +8,8 @@ export interface SourceSink {
   tick(tick: RawTick): void;
   /** A failure the source survived (a throwing callback, a failed read). */
   error(error: unknown, context: string): void;
-  /** A local commit the application made (unix seconds). */
-  trackCommit(id: bigint | number | string, at: number): void;
+  /** A local commit the application made; `at` a unix time (seconds, or ms/µs/ns by magnitude). */
+  trackCommit(id: unknown, at: unknown): void;
   /** An input record the source could not use (replay lines), by reason. */
   skip(reason: string): void;
   /** The source can no longer deliver (closed under us, stopped). */
@@ -30,7 +30,10 @@ export interface SyncSource {
   readonly finished?: boolean;
   /** Skip reasons this source can report, exported from 0. */
   readonly skipReasons?: readonly string[];
+  /** The SDK version the source runs; absent for sources without Ditto. */
   readonly dittoSdkVersion?: string;
+  /** DQL strict mode as the source detected it; absent for sources without Ditto. */
+  readonly strictMode?: boolean;
   /** The local Ditto peer's id, where the source knows it (OTLP's service.instance.id). */
   readonly localPeerId?: string;
   close(): Promise<void>;

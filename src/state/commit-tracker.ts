@@ -1,15 +1,25 @@
+import { MinHeap } from './min-heap.js';
+
+interface Pending {
+  readonly id: bigint;
+  readonly at: number;
+  /** False once acked or dropped; the time heap discards such entries lazily. */
+  live: boolean;
+}
+
 /**
  * Local commits the application made, kept with their time until a cloud server has them.
- * Bounded: past `maxUnacked` the oldest are forgotten and counted as dropped.
+ * Bounded: past `maxUnacked` the lowest ids are forgotten and counted as dropped. Every operation
+ * is O(log n) in the tracked count, whatever order the ids come in.
  */
 export class CommitTracker {
-  // Sorted by id; `head` skips acked entries without shifting the array on every ack.
-  private ids: bigint[] = [];
-  private ats: number[] = [];
-  private head = 0;
+  private readonly byId = new MinHeap<Pending>((a, b) => a.id < b.id);
+  private readonly byAt = new MinHeap<Pending>((a, b) => a.at < b.at);
+  private readonly pendingIds = new Set<bigint>();
   private highest: bigint | undefined;
   private ackedUpTo: bigint | undefined;
   private droppedCount = 0;
+  private trackedCount = 0;
 
   constructor(private readonly maxUnacked: number) {
     if (!Number.isInteger(maxUnacked) || maxUnacked < 1) throw new RangeError('maxUnacked must be a positive integer');
@@ -21,44 +31,50 @@ export class CommitTracker {
   }
 
   get unacked(): number {
-    return this.ids.length - this.head;
+    return this.pendingIds.size;
+  }
+
+  /** Commits tracked since start, acked or not (repeats of a waiting id not counted). */
+  get tracked(): number {
+    return this.trackedCount;
   }
 
   /** When the oldest unacked commit was made (unix seconds), if any. */
   get oldestUnackedAt(): number | undefined {
-    let oldest: number | undefined;
-    for (let i = this.head; i < this.ats.length; i++) {
-      const at = this.ats[i]!;
-      if (oldest === undefined || at < oldest) oldest = at;
-      // Commit times rise with ids in practice; stop after the first few to stay O(1).
-      if (i - this.head >= 8) break;
+    let top = this.byAt.peek();
+    while (top !== undefined && !top.live) {
+      this.byAt.pop();
+      top = this.byAt.peek();
     }
-    return oldest;
+    return top?.at;
   }
 
   get dropped(): number {
     return this.droppedCount;
   }
 
-  track(id: bigint, at: number): void {
+  /**
+   * Tracks a commit made at `at`, seen at `now` (unix seconds). A commit the cloud already has is
+   * observed at once with the wait up to now (an upper bound); a repeat of a waiting id keeps its
+   * first time.
+   */
+  track(id: bigint, at: number, now: number, observe: (latencySeconds: number) => void): void {
     if (this.highest === undefined || id > this.highest) this.highest = id;
-    // A commit the cloud already covers has nothing left to wait for.
-    if (this.ackedUpTo !== undefined && id <= this.ackedUpTo) return;
-    const last = this.ids.length > this.head ? this.ids[this.ids.length - 1]! : undefined;
-    if (last === undefined || id > last) {
-      this.ids.push(id);
-      this.ats.push(at);
-    } else {
-      const pos = this.search(id);
-      if (this.ids[pos] === id) return; // already tracked: keep the first time
-      this.ids.splice(pos, 0, id);
-      this.ats.splice(pos, 0, at);
+    if (this.ackedUpTo !== undefined && id <= this.ackedUpTo) {
+      this.trackedCount++;
+      observe(Math.max(0, now - at));
+      return;
     }
-    while (this.unacked > this.maxUnacked) {
-      this.head++;
+    if (this.pendingIds.has(id)) return;
+    this.trackedCount++;
+    const entry: Pending = { id, at, live: true };
+    this.pendingIds.add(id);
+    this.byId.push(entry);
+    this.byAt.push(entry);
+    while (this.pendingIds.size > this.maxUnacked) {
+      this.forget(this.byId.pop()!);
       this.droppedCount++;
     }
-    this.compact();
   }
 
   /**
@@ -67,29 +83,17 @@ export class CommitTracker {
    */
   ack(cloudSynced: bigint, at: number, observe: (latencySeconds: number) => void): void {
     if (this.ackedUpTo === undefined || cloudSynced > this.ackedUpTo) this.ackedUpTo = cloudSynced;
-    while (this.head < this.ids.length && this.ids[this.head]! <= cloudSynced) {
-      observe(Math.max(0, at - this.ats[this.head]!));
-      this.head++;
+    for (let top = this.byId.peek(); top !== undefined && top.id <= cloudSynced; top = this.byId.peek()) {
+      this.byId.pop();
+      this.forget(top);
+      observe(Math.max(0, at - top.at));
     }
-    this.compact();
   }
 
-  private search(id: bigint): number {
-    let lo = this.head;
-    let hi = this.ids.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.ids[mid]! < id) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.ids.length) {
-      this.ids = this.ids.slice(this.head);
-      this.ats = this.ats.slice(this.head);
-      this.head = 0;
-    }
+  private forget(entry: Pending): void {
+    entry.live = false;
+    this.pendingIds.delete(entry.id);
+    // Forgotten entries leave the time heap only when they reach its top; bound what they can hold.
+    if (this.byAt.size > 2 * this.pendingIds.size + 1024) this.byAt.retain((e) => e.live);
   }
 }

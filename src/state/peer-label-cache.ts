@@ -18,7 +18,7 @@ interface Entry {
  */
 export class PeerLabelCache {
   // One map per peer type, keyed by the id itself, so no key string is built per row.
-  private readonly byType: Record<PeerType, Map<string, Entry>> = { cloud: new Map(), device: new Map() };
+  private readonly byType: Record<PeerType, Map<string, Entry>> = { cloud: new Map(), device: new Map(), unknown: new Map() };
   private tick = 0;
   private asked = 0;
 
@@ -41,7 +41,7 @@ export class PeerLabelCache {
 
   /** Forgets the peers this tick did not ask for. Rows are unique, so equal counts mean none to forget. */
   endTick(): void {
-    if (this.byType.cloud.size + this.byType.device.size === this.asked) return;
+    if (this.byType.cloud.size + this.byType.device.size + this.byType.unknown.size === this.asked) return;
     for (const cache of Object.values(this.byType)) {
       for (const [id, entry] of cache) if (entry.tick !== this.tick) cache.delete(id);
     }

@@ -8,14 +8,26 @@ export type PeerIdMode = (typeof PEER_ID_MODES)[number];
 /** Label set for a peer's series, or null when per-peer series are switched off. */
 export type PeerLabeler = (id: string, type: PeerType) => LabelSet | null;
 
+/** Hex characters of the keyed hash kept as the label value (64 bits). */
+export const HASH_LABEL_LENGTH = 16;
+
 /**
  * `full` exports the peer id as it is; `hash` a stable keyed hash of it (dashboards keep working
  * without revealing ids); `none` keeps peers out of per-peer series, leaving only aggregates.
+ * `hash` needs a non-empty key: a hash under a known (empty) key can be reversed by hashing
+ * candidate ids.
  */
-export function peerLabeler(mode: PeerIdMode, hashKey = ''): PeerLabeler {
+export function peerLabeler(mode: PeerIdMode, hashKey?: string): PeerLabeler {
   if (mode === 'none') return () => null;
   if (mode === 'hash') {
-    return (id, type) => labelSet({ peer_id: createHmac('sha256', hashKey).update(id).digest('hex').slice(0, 16), peer_type: type });
+    if (typeof hashKey !== 'string' || hashKey.length === 0) throw new RangeError('peer id hashing needs a non-empty hash key (peerIdHashKey)');
+    return (id, type) => labelSet({ peer_id: hashId(id, hashKey), peer_type: type });
   }
+  if (mode !== 'full') throw new RangeError(`peerIdLabel must be one of ${PEER_ID_MODES.join(', ')}, got ${String(mode)}`);
   return (id, type) => labelSet({ peer_id: id, peer_type: type });
+}
+
+/** The keyed hash that stands in for an id under `hash` mode. */
+export function hashId(id: string, key: string): string {
+  return createHmac('sha256', key).update(id).digest('hex').slice(0, HASH_LABEL_LENGTH);
 }

@@ -1,9 +1,10 @@
-import { ACK_BUCKETS_SECONDS } from '../catalogue.js';
-import type { ScrapeView } from '../collectors/families.js';
+import { ACK_BUCKETS_SECONDS } from '../catalogue/index.js';
+import type { SyncView } from '../collectors/families/index.js';
 import { Histogram } from '../collectors/histogram.js';
 import { parseCommitId, parseRows } from '../collectors/rows.js';
 import { buildSnapshot, type Snapshot } from '../collectors/snapshot.js';
-import type { RawTick, RejectReason, TrackedCommitInput } from '../model.js';
+import { readTime } from '../collectors/timestamps.js';
+import type { RawTick, TrackedCommitInput } from '../model.js';
 import { CommitTracker } from './commit-tracker.js';
 import { PeerLabelCache } from './peer-label-cache.js';
 import type { PeerLabeler } from './peer-labels.js';
@@ -12,58 +13,66 @@ export interface SyncStateOptions {
   readonly maxPeers: number;
   readonly maxTrackedCommits: number;
   readonly peerLabels: PeerLabeler;
-  readonly build: { readonly version: string; readonly dittoSdkVersion: string };
   readonly ackBuckets?: readonly number[];
   /** Called with every error the state swallows, so it can be logged. */
   readonly onError?: (error: unknown, context: string) => void;
+  /** Called with each commit that could not be tracked (it is counted either way). */
+  readonly onUnusableCommit?: (detail: string) => void;
 }
 
+const NO_IDS: ReadonlySet<string> = new Set();
+
 /**
- * The exporter's memory: the latest snapshot, tracked commits and health counters. Every method
- * is synchronous, so a scrape that captures `view()` sees one whole state.
+ * The exporter's memory of system:data_sync_info: the latest snapshot, tracked commits and health
+ * counters. Every method is synchronous, so a scrape that captures `view()` sees one whole state.
  */
 export class SyncState {
   private current: Snapshot | undefined;
   private readonly tracker: CommitTracker;
   private readonly ackLatency: Histogram;
-  private readonly rejected = new Map<RejectReason, number>();
-  private ticks = 0;
+  private applied = 0;
   private errors = 0;
   private refreshes = 0;
-  private futureTimestamps = 0;
+  private unusableCommits = 0;
   private healthy = true;
   private replaySkipped: Map<string, number> | undefined;
   private readonly peerLabels: PeerLabelCache;
+  private readonly observeAck: (latency: number) => void;
 
   constructor(private readonly options: SyncStateOptions) {
     this.tracker = new CommitTracker(options.maxTrackedCommits);
     this.ackLatency = new Histogram(options.ackBuckets ?? ACK_BUCKETS_SECONDS);
     this.peerLabels = new PeerLabelCache(options.peerLabels);
+    this.observeAck = (latency) => this.ackLatency.observe(latency);
   }
 
   get snapshot(): Snapshot | undefined {
     return this.current;
   }
 
+  /** Snapshots applied so far: a read that started at a lower count is older than the current snapshot. */
+  get sequence(): number {
+    return this.applied;
+  }
+
   /** Applies one tick. Never throws: a failure is counted and the previous snapshot kept. */
   ingest(tick: RawTick): boolean {
     try {
-      if (!Array.isArray(tick.rows) || !Number.isFinite(tick.readAt)) throw new TypeError('tick needs rows[] and a finite readAt');
-      for (const commit of tick.commits ?? []) this.trackInput(commit, tick.readAt);
-      const parsed = parseRows(tick.rows);
-      for (const [reason, n] of parsed.rejected) this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + n);
+      if (!Array.isArray(tick.rows) || !Number.isFinite(tick.readAt) || tick.readAt <= 0) {
+        throw new TypeError('tick needs rows[] and a positive, finite readAt');
+      }
+      for (const commit of tick.commits ?? []) this.trackInput(commit, tick.readAt, tick.readAt);
+      const parsed = parseRows(tick.rows, tick.readAt);
       this.peerLabels.beginTick();
-      const snapshot = buildSnapshot(parsed.rows, tick.readAt, {
+      const snapshot = buildSnapshot(parsed, tick.readAt, {
         maxPeers: this.options.maxPeers,
+        previousKept: this.current?.kept ?? NO_IDS,
         labelsFor: this.peerLabels.lookup,
       });
       this.peerLabels.endTick();
-      if (snapshot.cloudSyncedCommitId !== undefined) {
-        this.tracker.ack(snapshot.cloudSyncedCommitId, tick.readAt, (latency) => this.ackLatency.observe(latency));
-      }
-      this.futureTimestamps += snapshot.futureRows;
+      if (snapshot.cloudSyncedCommitId !== undefined) this.tracker.ack(snapshot.cloudSyncedCommitId, tick.readAt, this.observeAck);
       this.current = snapshot;
-      this.ticks++;
+      this.applied++;
       this.healthy = true;
       return true;
     } catch (error) {
@@ -72,19 +81,24 @@ export class SyncState {
     }
   }
 
-  /** Tracks a local commit the application made. Bad ids are counted as errors, not thrown. */
-  trackCommit(id: bigint | number | string, at: number): boolean {
-    return this.trackInput({ id, at }, at);
+  /** Tracks a local commit the application made at `at`, seen at `now`. Unusable ones are counted, not thrown. */
+  trackCommit(id: unknown, at: unknown, now: number): boolean {
+    return this.trackInput({ id, at }, now, now);
   }
 
-  private trackInput(commit: TrackedCommitInput, defaultAt: number): boolean {
+  private trackInput(commit: TrackedCommitInput, defaultAt: number, now: number): boolean {
     const id = parseCommitId(commit?.id);
-    const at = commit?.at ?? defaultAt;
-    if (id === undefined || id === null || !Number.isFinite(at)) {
-      this.recordError(new TypeError(`unusable commit id ${String(commit?.id)}`), 'tracking a commit');
+    const time = commit?.at === undefined ? readTime(defaultAt, now) : readTime(commit.at, now);
+    if (id === undefined || id === null || time.kind !== 'time') {
+      this.unusableCommits++;
+      try {
+        this.options.onUnusableCommit?.(`commit id ${describe(commit?.id)} at ${describe(commit?.at)}`);
+      } catch {
+        // A failing logger must not take the exporter down with it.
+      }
       return false;
     }
-    this.tracker.track(id, at);
+    this.tracker.track(id, time.seconds, now, this.observeAck);
     return true;
   }
 
@@ -117,27 +131,38 @@ export class SyncState {
     for (const r of reasons) if (!this.replaySkipped.has(r)) this.replaySkipped.set(r, 0);
   }
 
-  view(now: number, sourceOpen: boolean): ScrapeView {
-    const snapshot = this.current;
+  view(sourceOpen: boolean): SyncView {
+    const latest = this.current;
+    const up = sourceOpen && this.healthy && latest !== undefined;
     const tracked = this.tracker.maxTracked;
-    const rowMax = snapshot?.maxSyncedCommitId;
-    const localCommitId = tracked === undefined ? rowMax : rowMax === undefined || tracked > rowMax ? tracked : rowMax;
+    const rowMax = latest?.maxSyncedCommitId;
+    // Without a tracked commit nothing says where the local commit id is: the best-synced peer
+    // would read as lag 0 by construction, so no local id (and no lags) at all.
+    const localCommitId = tracked === undefined ? undefined : rowMax !== undefined && rowMax > tracked ? rowMax : tracked;
     return {
-      now,
-      snapshot,
+      snapshot: up ? latest : undefined,
+      latestReadAt: latest?.readAt,
       localCommitId,
       unackedCommits: this.tracker.unacked,
       oldestUnackedAt: this.tracker.oldestUnackedAt,
+      trackedCommits: this.tracker.tracked,
       trackedCommitsDropped: this.tracker.dropped,
+      commitsUnusable: this.unusableCommits,
       ackLatency: this.ackLatency.data(),
-      up: sourceOpen && this.healthy && snapshot !== undefined,
-      ticks: this.ticks,
+      up,
+      ticks: this.applied,
       errors: this.errors,
       refreshes: this.refreshes,
-      rejected: new Map(this.rejected),
-      futureTimestamps: this.futureTimestamps,
       replayLinesSkipped: this.replaySkipped && new Map(this.replaySkipped),
-      build: this.options.build,
     };
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    return JSON.stringify(value)?.slice(0, 80) ?? String(value);
+  } catch {
+    return typeof value;
   }
 }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { FAMILIES, sampleNames, type FamilyDef } from '../../src/catalogue.js';
+import { FAMILIES, sampleNames, type FamilyDef } from '../../src/catalogue/index.js';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 

@@ -1,4 +1,4 @@
-import { F } from '../../../src/catalogue.js';
+import { F } from '../../../src/catalogue/index.js';
 import { GRAFANA, type StackConfig } from '../config.js';
 import type { DashboardSpec, Threshold, ValueMapping } from '../dashboard-kit.js';
 import { series } from '../promql.js';
@@ -268,17 +268,30 @@ export function overviewDashboard(c: StackConfig): DashboardSpec {
       },
       {
         type: 'timeseries',
-        title: 'Errors and rejected input',
-        description: 'Per second: source errors, rows rejected by reason, rows with timestamps from the future, and tracked commits dropped at the tracking bound. All should be 0.',
+        title: 'Errors and dropped commits',
+        description: 'Per second: source errors, tracked commits dropped at the tracking bound, and commits that could not be tracked. All should be 0.',
         unit: 'cps',
         min: 0,
         queries: [
           { expr: rate(F.observerErrors.name), legend: 'source errors {{instance}}' },
-          { expr: `sum by (job, instance, reason) (${rate(F.rowsRejected.name)})`, legend: 'rejected {{reason}} {{instance}}' },
-          { expr: rate(F.futureTimestamps.name), legend: 'future timestamps {{instance}}' },
           { expr: rate(F.trackedCommitsDropped.name), legend: 'tracked commits dropped {{instance}}' },
+          { expr: rate(F.commitsUnusable.name), legend: 'unusable commits {{instance}}' },
         ],
-        w: 12,
+        w: 6,
+        h: 8,
+      },
+      {
+        type: 'timeseries',
+        title: 'Unusable input',
+        description: 'Rows of the latest snapshot left out by reason, rows with an unusable field by field, and rows whose time is ahead of the exporter clock. All should be 0; anything else is a change in what Ditto returns.',
+        unit: 'none',
+        min: 0,
+        queries: [
+          { expr: `sum by (job, instance, reason) (${m(F.rowsUnusable.name)})`, legend: 'rows left out: {{reason}} {{instance}}' },
+          { expr: `sum by (job, instance, field) (${m(F.fieldsUnusable.name)})`, legend: 'unusable {{field}} {{instance}}' },
+          { expr: m(F.rowsAheadOfClock.name), legend: 'ahead of clock {{instance}}' },
+        ],
+        w: 6,
         h: 8,
       },
     ],

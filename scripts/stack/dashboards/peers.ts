@@ -1,4 +1,4 @@
-import { F } from '../../../src/catalogue.js';
+import { F } from '../../../src/catalogue/index.js';
 import { PEER_STATUSES, type PeerStatus } from '../../../src/model.js';
 import { GRAFANA, type StackConfig } from '../config.js';
 import type { DashboardSpec, ValueMapping } from '../dashboard-kit.js';

@@ -12,7 +12,7 @@ const MIN_GZIP_BYTES = 4096;
  * runs on libuv's thread pool, so compressing a large body does not block the event loop.
  */
 export async function sendExposition(req: Request, res: Response, contentType: string, body: string): Promise<void> {
-  res.set('Content-Type', contentType).set('Vary', 'Accept-Encoding');
+  res.set('Content-Type', contentType).set('Vary', 'Accept, Accept-Encoding').set('Cache-Control', 'no-store');
   if (body.length >= MIN_GZIP_BYTES && req.acceptsEncodings('gzip', 'identity') === 'gzip') {
     const compressed = await gzipAsync(body);
     res.set('Content-Encoding', 'gzip').send(compressed);

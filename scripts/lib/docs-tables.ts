@@ -1,5 +1,5 @@
-import { FAMILIES } from './catalogue.js';
-import { FLAGS } from './config.js';
+import { FAMILIES } from '../../src/catalogue/index.js';
+import { FLAGS } from '../../src/config.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 

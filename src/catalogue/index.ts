@@ -1,0 +1,17 @@
+/**
+ * The metric contract: every family the exporter emits, with its help text and labels. README,
+ * dashboards, alert rules and tests are all checked against this one list. Each area keeps its
+ * families in its own file.
+ */
+import { EXPORTER } from './exporter.js';
+import type { FamilyDef } from './family.js';
+import { SYNC } from './sync.js';
+
+export { ACK_BUCKETS_SECONDS } from './sync.js';
+export { family, sampleNames, type FamilyArea, type FamilyDef, type FamilyType } from './family.js';
+
+export const F = { ...SYNC, ...EXPORTER } as const;
+
+export type FamilyKey = keyof typeof F;
+
+export const FAMILIES: readonly FamilyDef[] = Object.freeze(Object.values(F));
