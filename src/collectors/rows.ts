@@ -129,6 +129,8 @@ export interface ParsedRows {
   readonly fieldsUnusable: ReadonlyMap<RowField, number>;
   /** Rows whose last update is ahead of the clock by up to a day. */
   readonly aheadOfClock: number;
+  /** Rows used with at least one unusable field. */
+  readonly rowsWithUnusableField: number;
 }
 
 /** Validates a tick's rows; a repeated id keeps the first row and counts the others as `duplicate_id`. */
@@ -137,6 +139,7 @@ export function parseRows(raw: readonly unknown[], clock: number): ParsedRows {
   const rowsUnusable = new Map<RowUnusableReason, number>(ROW_UNUSABLE_REASONS.map((r) => [r, 0]));
   const fieldsUnusable = new Map<RowField, number>(ROW_FIELDS.map((f) => [f, 0]));
   let aheadOfClock = 0;
+  let rowsWithUnusableField = 0;
   const seen = new Set<string>();
   for (const item of raw) {
     const row = validateRow(item, clock);
@@ -150,8 +153,9 @@ export function parseRows(raw: readonly unknown[], clock: number): ParsedRows {
     }
     seen.add(row.id);
     rows.push(row);
+    if (row.unusable.length > 0) rowsWithUnusableField++;
     for (const field of row.unusable) fieldsUnusable.set(field, fieldsUnusable.get(field)! + 1);
     if (row.aheadOfClock) aheadOfClock++;
   }
-  return { rows, rowsUnusable, fieldsUnusable, aheadOfClock };
+  return { rows, rowsUnusable, fieldsUnusable, aheadOfClock, rowsWithUnusableField };
 }

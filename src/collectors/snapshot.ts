@@ -32,6 +32,8 @@ export interface Snapshot {
   readonly rowsUnusable: ReadonlyMap<RowUnusableReason, number>;
   readonly fieldsUnusable: ReadonlyMap<RowField, number>;
   readonly aheadOfClock: number;
+  /** Rows used with at least one unusable field. */
+  readonly rowsWithUnusableField: number;
 }
 
 export interface SnapshotOptions {
@@ -105,5 +107,6 @@ export function buildSnapshot(parsed: ParsedRows, readAt: number, options: Snaps
     rowsUnusable: parsed.rowsUnusable,
     fieldsUnusable: parsed.fieldsUnusable,
     aheadOfClock: parsed.aheadOfClock,
+    rowsWithUnusableField: parsed.rowsWithUnusableField,
   });
 }
