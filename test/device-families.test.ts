@@ -367,5 +367,9 @@ describe('the simulated mesh (simulated data)', () => {
     expect(value(samples, 'ditto_device_filesystem_size_bytes')).toBe(64 * 1024 ** 3);
     expect(of(samples, 'ditto_store_size_bytes')).toHaveLength(5);
     expect(value(samples, 'ditto_sync_observer_errors_total')).toBe(0);
+    if (haveBinary('promtool')) {
+      const result = run('promtool', ['check', 'metrics'], (await exporter.scrape('prometheus')).body);
+      expect(result.stderr + result.stdout).toBe('');
+    }
   });
 });

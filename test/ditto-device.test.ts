@@ -4,6 +4,9 @@
  * lone peer's graph (0 remote peers, 0 connections), the joins only on replayed and simulated
  * data (test/device-families.test.ts).
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TRANSPORTS } from '../src/catalogue/device.js';
 import { STORAGE_KEYS } from '../src/collectors/storage.js';
@@ -11,6 +14,8 @@ import { SyncExporter } from '../src/exporter.js';
 import type { Logger } from '../src/logger.js';
 import { DittoSource } from '../src/sources/ditto.js';
 import { STORAGE_QUERY } from '../src/sources/ditto-queries.js';
+import { RecordingSource } from '../src/sources/recorder.js';
+import { parseReplayLine } from '../src/sources/replay-line.js';
 import type { SourceSink } from '../src/sources/source.js';
 import { openTempDitto, sampleValue, samples, watchUnhandledRejections, type TempDitto } from './ditto-test-kit.js';
 
@@ -86,6 +91,23 @@ describe('the presence observer on the real SDK (a lone peer: 0 remote peers)', 
     }
     expect(stop?.mock.calls).toHaveLength(1);
     expect(rejections.seen).toEqual([]);
+  });
+
+  it('--record writes the real graph as plain JSON into the replay format, and it replays', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'record-presence-')), 'session.jsonl');
+    const source = new RecordingSource(new DittoSource(store.ditto), file);
+    const exporter = new SyncExporter(source, { collectDefaultMetrics: false });
+    await exporter.start();
+    await vi.waitFor(() => expect(exporter.view().sync!.ticks).toBeGreaterThanOrEqual(1), { timeout: 5000 });
+    await exporter.close();
+    const first = readFileSync(file, 'utf8').trim().split('\n')[0]!;
+    const parsed = parseReplayLine(first);
+    expect(parsed.ok).toBe(true);
+    expect(JSON.parse(first).presence).toEqual({
+      // On 5.1.0 here: deviceName "ditto", os "Linux". Only the fields the exporter reads, no metadata.
+      localPeer: { peerKey: store.ditto.presence.graph.localPeer.peerKey, deviceName: expect.any(String), os: expect.any(String), dittoSdkVersion: source.dittoSdkVersion, isConnectedToDittoServer: false, connections: [] },
+      remotePeers: [],
+    });
   });
 
   it('a throw while applying a graph never reaches the SDK: it is logged and counted, sync goes on', async () => {
