@@ -16,8 +16,8 @@ const dataPanels = (d: Dashboard) => allPanels(d).filter((p) => p.type !== 'row'
 const exprs = (p: Panel) => (p.targets ?? []).map((t) => t.expr ?? '');
 
 describe('Grafana dashboards', () => {
-  it('are the two provisioned dashboards, with stable uids', () => {
-    expect(dashboards.map((d) => d.json.uid).sort()).toEqual([GRAFANA.overviewUid, GRAFANA.peersUid].sort());
+  it('are the three provisioned dashboards, with stable uids', () => {
+    expect(dashboards.map((d) => d.json.uid).sort()).toEqual([GRAFANA.overviewUid, GRAFANA.peersUid, GRAFANA.deviceUid].sort());
   });
 
   describe.each(dashboards.map((d) => [d.file, d] as const))('%s', (_file, d) => {

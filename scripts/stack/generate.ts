@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import { DEFAULT_CONFIG, type StackConfig } from './config.js';
 import { dashboardJson } from './dashboard-kit.js';
+import { deviceDashboard } from './dashboards/device.js';
 import { overviewDashboard } from './dashboards/overview.js';
 import { peersDashboard } from './dashboards/peers.js';
 import { alertRules, recordingRules } from './rules.js';
@@ -19,6 +20,7 @@ export const RULE_FILES = Object.freeze({
 export const DASHBOARD_FILES = Object.freeze({
   overview: 'grafana/dashboards/ditto-sync-overview.json',
   peers: 'grafana/dashboards/ditto-sync-peers.json',
+  device: 'grafana/dashboards/ditto-sync-device.json',
 });
 
 export function rulesYaml(file: object): string {
@@ -31,5 +33,6 @@ export function generatedFiles(config: StackConfig = DEFAULT_CONFIG): Map<string
     [RULE_FILES.recording, rulesYaml(recordingRules(config))],
     [DASHBOARD_FILES.overview, `${JSON.stringify(dashboardJson(overviewDashboard(config)), null, 2)}\n`],
     [DASHBOARD_FILES.peers, `${JSON.stringify(dashboardJson(peersDashboard(config)), null, 2)}\n`],
+    [DASHBOARD_FILES.device, `${JSON.stringify(dashboardJson(deviceDashboard(config)), null, 2)}\n`],
   ]);
 }
