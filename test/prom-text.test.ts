@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EngineReader, occupiedNames, RESERVED_NAMES, type EngineReading } from '../src/collectors/engine.js';
-import { parsePromText, parseValue } from '../src/collectors/prom-text.js';
+import { DEFAULT_PARSE_LIMITS, parsePromText, parseValue } from '../src/collectors/prom-text.js';
 import { FAMILIES } from '../src/catalogue/index.js';
 import type { ExpositionFormat } from '../src/exposition/format.js';
 import { TextSink } from '../src/exposition/text-sink.js';
@@ -390,6 +390,7 @@ describe('names: the ditto_ namespace, collisions, limits', () => {
 
 describe('hostile bodies', () => {
   it('stays bounded on a megabyte of distinct families, samples and label sets', () => {
+    const { maxFamilies, maxSamples } = DEFAULT_PARSE_LIMITS;
     const lines: string[] = [];
     for (let i = 0, size = 0; size < 1 << 20; i++) {
       lines.push(`ditto_f${i % 3000}{k="${i}"} ${i}`);
@@ -397,11 +398,11 @@ describe('hostile bodies', () => {
     }
     const r = read(lines.join('\n'));
     const served = r.families.reduce((n, f) => n + f.samples.length, 0);
-    // The first 20,000 sample lines are taken; of those, the ones of the first 1,000 families are served.
-    expect(r.families).toHaveLength(1000);
-    expect(served).toBe(lines.slice(0, 20_000).filter((_, i) => i % 3000 < 1000).length);
-    expect(r.samplesUnusable.get('limit')).toBe(lines.length - 20_000);
-    expect(r.familiesDropped.get('limit')).toBe(2000);
+    // The first maxSamples sample lines are taken; of those, the ones of the first maxFamilies families are served.
+    expect(r.families).toHaveLength(maxFamilies);
+    expect(served).toBe(lines.slice(0, maxSamples).filter((_, i) => i % 3000 < maxFamilies).length);
+    expect(r.samplesUnusable.get('limit')).toBe(lines.length - maxSamples);
+    expect(r.familiesDropped.get('limit')).toBe(3000 - maxFamilies);
     expect(checkExposition(render(r))).toEqual([]);
   });
 

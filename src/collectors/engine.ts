@@ -12,7 +12,7 @@
  */
 import { FAMILIES, type FamilyDef, type FamilyType } from '../catalogue/index.js';
 import { familyName } from '../exposition/format.js';
-import { labelSet, type LabelSet } from '../exposition/labels.js';
+import { escapeLabelValue, type LabelSet } from '../exposition/labels.js';
 import type { HistogramData } from './histogram.js';
 import { parsePromText, parseValue, type ParseLimits, type ParsedFamily, type ParsedSample } from './prom-text.js';
 
@@ -85,9 +85,24 @@ const SERVED_TYPES: ReadonlyMap<string, FamilyType> = new Map([
   ['untyped', 'untyped'],
 ]);
 
-/** Order-insensitive identity of a label set (names are identifiers, values escaped: injective). */
-const seriesKey = (pairs: readonly (readonly [string, string])[]): string =>
-  pairs.length <= 1 ? labelSet(Object.fromEntries(pairs)).text : labelSet(Object.fromEntries([...pairs].sort((a, b) => (a[0] < b[0] ? -1 : 1)))).text;
+/** A label set from parsed pairs, in their order (one pass; this runs for every engine sample). */
+function labelSetOf(pairs: readonly (readonly [string, string])[]): LabelSet {
+  const obj: Record<string, string> = {};
+  let text = '';
+  for (const [name, value] of pairs) {
+    obj[name] = value;
+    text += `${text === '' ? '' : ','}${name}="${escapeLabelValue(value)}"`;
+  }
+  return { pairs: obj, text };
+}
+
+/** Order-insensitive identity of a label set: names are identifiers and values length-prefixed, so it is injective. */
+function seriesKey(pairs: readonly (readonly [string, string])[], labels: LabelSet): string {
+  if (pairs.length <= 1) return labels.text;
+  let key = '';
+  for (const [name, value] of [...pairs].sort((a, b) => (a[0] < b[0] ? -1 : 1))) key += `${name}=${value.length}:${value},`;
+  return key;
+}
 
 /**
  * Turns engine bodies into readings. It keeps the definitions of the previous reading, so a
@@ -166,19 +181,21 @@ function valueSamples(family: ParsedFamily, type: FamilyType, problem: (p: Sampl
       problem('value');
       continue;
     }
-    const key = seriesKey(sample.labels);
+    const labels = labelSetOf(sample.labels);
+    const key = seriesKey(sample.labels, labels);
     if (seen.has(key)) {
       problem('duplicate');
       continue;
     }
     seen.add(key);
-    out.push({ kind: 'value', labels: labelSet(Object.fromEntries(sample.labels)), value: sample.value });
+    out.push({ kind: 'value', labels, value: sample.value });
   }
   return out;
 }
 
 interface HistogramGroup {
-  readonly labels: readonly (readonly [string, string])[];
+  /** As the first line of the series wrote them. */
+  readonly labels: LabelSet;
   readonly buckets: Map<number, number>;
   sum: number | undefined;
   count: number | undefined;
@@ -198,9 +215,10 @@ function histogramSamples(family: ParsedFamily, problem: (p: SampleProblem, n: n
     const suffix = sample.name.slice(family.name.length);
     const le = sample.labels.find(([name]) => name === 'le')?.[1];
     const rest = le === undefined ? sample.labels : sample.labels.filter(([name]) => name !== 'le');
-    const key = seriesKey(rest);
+    const labels = labelSetOf(rest);
+    const key = seriesKey(rest, labels);
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { labels: rest, buckets: new Map(), sum: undefined, count: undefined, lines: 0, bad: false }));
+    if (!group) groups.set(key, (group = { labels, buckets: new Map(), sum: undefined, count: undefined, lines: 0, bad: false }));
     group.lines++;
     if (!addToGroup(group, suffix, le, sample)) group.bad = true;
   }
@@ -211,7 +229,7 @@ function histogramSamples(family: ParsedFamily, problem: (p: SampleProblem, n: n
       problem('histogram', group.lines);
       continue;
     }
-    out.push({ kind: 'histogram', labels: labelSet(Object.fromEntries(group.labels)), data });
+    out.push({ kind: 'histogram', labels: group.labels, data });
   }
   return out;
 }

@@ -47,13 +47,14 @@ export interface ParseLimits {
   readonly maxLineLength?: number;
   /** More labels on one sample make the line `syntax` (default 64). */
   readonly maxLabels?: number;
-  /** Families beyond this many are kept by name only and flagged `overLimit` (default 1,000). */
+  /** Families beyond this many are kept by name only and flagged `overLimit` (default 500). */
   readonly maxFamilies?: number;
-  /** Sample lines beyond this many are skipped as `limit` (default 20,000). */
+  /** Sample lines beyond this many are skipped unread as `limit` (default 5,000). */
   readonly maxSamples?: number;
 }
 
-export const DEFAULT_PARSE_LIMITS = Object.freeze({ maxLineLength: 65_536, maxLabels: 64, maxFamilies: 1_000, maxSamples: 20_000 });
+/** Ditto 5.1.0 serves 14 families in about 300 sample lines. */
+export const DEFAULT_PARSE_LIMITS = Object.freeze({ maxLineLength: 65_536, maxLabels: 64, maxFamilies: 500, maxSamples: 5_000 });
 
 const TYPE_WORDS: ReadonlyMap<string, ParsedType> = new Map([
   ['counter', 'counter'],
@@ -283,7 +284,11 @@ export function parsePromText(body: string, limits: ParseLimits = {}): ParsedTex
       continue;
     }
 
-    // A sample: name [{labels}] value [timestamp]
+    // A sample: name [{labels}] value [timestamp]. Past the limit it is not even read.
+    if (samples >= maxSamples) {
+      problem('limit');
+      continue;
+    }
     const name = line.name(isNameStart, isNameChar);
     if (name === undefined) {
       problem('syntax');
@@ -303,10 +308,6 @@ export function parsePromText(body: string, limits: ParseLimits = {}): ParsedTex
     line.skipBlanks();
     if (value === undefined || (timestamp !== '' && !TIMESTAMP.test(timestamp)) || !line.done) {
       problem('syntax');
-      continue;
-    }
-    if (samples >= maxSamples) {
-      problem('limit');
       continue;
     }
     samples++;

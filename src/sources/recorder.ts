@@ -23,6 +23,8 @@ export class RecordingSource implements SyncSource {
   private failed = false;
   /** Present only when the wrapped source can refresh: the exporter asks for it by presence. */
   readonly refresh?: () => Promise<RawTick>;
+  /** Present only when the wrapped source can publish the beacon (the ditto source). */
+  readonly publishHealth?: SyncSource['publishHealth'];
 
   constructor(
     private readonly inner: SyncSource,
@@ -38,6 +40,7 @@ export class RecordingSource implements SyncSource {
         return tick;
       };
     }
+    if (inner.publishHealth) this.publishHealth = inner.publishHealth.bind(inner);
   }
 
   get open(): boolean {
