@@ -160,8 +160,13 @@ export class SyncExporter {
     }
     await this.source.start(this.sink());
     if (this.publishHealth && !this.publisher && !this.closed) {
-      this.publisher = this.source.publishHealth!({ beacon: () => this.healthBeacon(), intervalMs: this.publishIntervalMs, logger: this.logger });
-      this.publisher.start();
+      try {
+        this.publisher = this.source.publishHealth!({ beacon: () => this.healthBeacon(), intervalMs: this.publishIntervalMs, logger: this.logger });
+        this.publisher.start();
+      } catch (error) {
+        // An SDK without the small peer info API: the beacon is optional, the metrics are not.
+        this.logger.error({ err: error }, 'cannot publish the sync-health beacon; the ditto_sync_health_beacon_* families stay absent');
+      }
     }
   }
 
