@@ -3,12 +3,12 @@
  * engine's families on our port behind our auth, Ditto's exporter on a loopback port only, and
  * nothing on 0.0.0.0:9000 (read from /proc: the sockets the CLI process itself holds).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { listeningAddresses } from '../src/sources/socket-owner.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { valueOf } from './helpers/exposition.js';
@@ -24,7 +24,17 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-const store = () => join(mkdtempSync(join(tmpdir(), 'engine-cli-')), 'store');
+const dirs: string[] = [];
+const temp = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const store = () => join(temp('engine-cli-'), 'store');
 
 /** The pino line that says what the CLI serves. */
 function servingLine(output: string): { engineMetrics?: string; address: string } {
@@ -35,7 +45,7 @@ function servingLine(output: string): { engineMetrics?: string; address: string 
 
 describe('the CLI with its own Ditto and --ditto-engine-metrics (real SDK)', () => {
   it('serves the engine families on our port, behind our basic auth; Ditto listens on loopback only, never on 0.0.0.0:9000', async () => {
-    const web = join(mkdtempSync(join(tmpdir(), 'engine-web-')), 'web.yml');
+    const web = join(temp('engine-web-'), 'web.yml');
     writeFileSync(web, `basic_auth_users:\n  prometheus: ${bcrypt.hashSync('scrape-me', 4)}\n`);
     const auth = { authorization: `Basic ${Buffer.from('prometheus:scrape-me').toString('base64')}` };
     const cli = await startCli(['--persistence-dir', store(), '--ditto-engine-metrics', '--publish-health', '--publish-interval', '0.5', '--web.config.file', web, '--log-level', 'info'], {
