@@ -36,6 +36,8 @@ export interface CliConfig {
   readonly record: string | undefined;
   readonly replay: string | undefined;
   readonly replayMaxLineBytes: number;
+  readonly publishHealth: boolean;
+  readonly publishInterval: number;
   readonly simulate: MeshOptions & { readonly tickMs: number };
   readonly ditto: {
     readonly databaseId: string | undefined;
@@ -48,6 +50,7 @@ export interface CliConfig {
     readonly tcpConnect: readonly string[];
     readonly peerToPeer: boolean;
     readonly logLevel: DittoLogLevel;
+    readonly engineMetrics: boolean;
   };
 }
 
@@ -173,6 +176,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { group: 'ditto', flags: '--tcp-connect <host:port,...>', env: 'DITTO_EXPORTER_TCP_CONNECT', description: 'connect to these peers over TCP (repeatable, comma-separated)', parse: hostPortList },
   { group: 'ditto', flags: '--no-ditto-p2p', env: 'DITTO_EXPORTER_NO_DITTO_P2P', description: "turn off Ditto's automatic peer-to-peer transports (LAN, Bluetooth), keeping explicit TCP" },
   { group: 'ditto', flags: '--ditto-log-level <level>', env: 'DITTO_EXPORTER_DITTO_LOG_LEVEL', description: `Ditto SDK log level: ${DITTO_LOG_LEVELS.join('|')}`, default: 'warning', parse: oneOf(DITTO_LOG_LEVELS) },
+  { group: 'ditto', flags: '--ditto-engine-metrics', env: 'DITTO_EXPORTER_DITTO_ENGINE_METRICS', description: "serve Ditto's own engine metrics (SQLite, store transactions, connections) on /metrics, read from the SDK's exporter on a free 127.0.0.1 port" },
+  { group: 'ditto', flags: '--publish-health', env: 'DITTO_EXPORTER_PUBLISH_HEALTH', description: 'publish a sync-health summary into this device\'s small peer info metadata (key ditto_sync_health), which Ditto syncs to the Ditto Server' },
+  { group: 'ditto', flags: '--publish-interval <seconds>', env: 'DITTO_EXPORTER_PUBLISH_INTERVAL', description: 'seconds between refreshes of that summary', default: DEFAULTS.publishInterval, parse: seconds },
 ];
 
 export function buildProgram(): Command {
@@ -221,6 +227,8 @@ function toConfig(o: Raw): CliConfig {
     record: o['record'] as string | undefined,
     replay: o['replay'] as string | undefined,
     replayMaxLineBytes: o['replayMaxLineBytes'] as number,
+    publishHealth: o['publishHealth'] === true,
+    publishInterval: o['publishInterval'] as number,
     simulate: {
       devices: o['simulateDevices'] as number,
       cloudServers: o['simulateCloudServers'] as number,
@@ -243,6 +251,7 @@ function toConfig(o: Raw): CliConfig {
       tcpConnect: (o['tcpConnect'] as string[] | undefined) ?? [],
       peerToPeer: o['dittoP2p'] !== false,
       logLevel: o['dittoLogLevel'] as DittoLogLevel,
+      engineMetrics: o['dittoEngineMetrics'] === true,
     },
   };
   checkCombinations(config);
@@ -259,6 +268,8 @@ function checkCombinations(c: CliConfig): void {
     }
   } else if (c.replay) throw new ConfigError('--replay is only used with --source replay');
   if (c.record && c.source === 'replay') throw new ConfigError('--record cannot be used with --source replay');
+  if (c.ditto.engineMetrics && c.source !== 'ditto') throw new ConfigError("--ditto-engine-metrics needs --source ditto: it reads the engine of the exporter's own Ditto store");
+  if (c.publishHealth && c.source !== 'ditto') throw new ConfigError('--publish-health needs --source ditto: the beacon is written into a Ditto store');
   if (c.peerIdLabel === 'hash' && !c.peerIdHashKey) {
     throw new ConfigError('--peer-id-label hash needs --peer-id-hash-key (or DITTO_EXPORTER_PEER_ID_HASH_KEY) so hashes stay stable across restarts');
   }

@@ -2,11 +2,15 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { CollectionError, type BackendName, type MetricsBackend, type RenderOptions, type Rendered } from './backends/backend.js';
 import type { ExpositionFormat } from './exposition/format.js';
 import { PromClientBackend } from './backends/prom-client.js';
+import { buildBeacon, type HealthBeacon } from './collectors/beacon.js';
 import type { ExporterInfo, ScrapeView } from './collectors/families/index.js';
 import type { Logger } from './logger.js';
 import type { RawTick } from './model.js';
+import { DEFAULT_ENGINE_MAX_BYTES, fetchEngineText, parseEngineUrl } from './sources/engine-endpoint.js';
+import type { HealthPublisher } from './sources/health-publisher.js';
 import type { SourceSink, SyncSource } from './sources/source.js';
 import { DeviceState } from './state/device-state.js';
+import { EngineState } from './state/engine-state.js';
 import { peerLabeler, type PeerIdMode } from './state/peer-labels.js';
 import { SyncState } from './state/sync-state.js';
 import { EXPORTER_VERSION } from './version.js';
@@ -38,6 +42,24 @@ export interface ExporterOptions {
   /** Builds the backend for `backend` other than prom-client (default: the OpenTelemetry backend, loaded on first use). */
   readonly backendFactory?: (name: BackendName, view: () => ScrapeView, state: SyncState) => MetricsBackend;
   readonly logger?: Logger;
+  /**
+   * Merge Ditto's own engine metrics into /metrics, read from this loopback URL at every scrape
+   * (docs/engine-metrics.md). Non-loopback URLs are refused.
+   */
+  readonly engineMetrics?: EngineMetricsOptions;
+  /** Publish the sync-health beacon into the Ditto instance's small peer info (ditto source only; docs/beacon.md). */
+  readonly publishHealth?: boolean;
+  /** Seconds between beacon refreshes (default 60). */
+  readonly publishInterval?: number;
+}
+
+export interface EngineMetricsOptions {
+  /** `http://127.0.0.1:PORT/metrics` (or `[::1]`): where Ditto's engine exporter serves. */
+  readonly url: string;
+  /** Seconds a read may take before the engine part of that scrape is given up (default 1). */
+  readonly timeout?: number;
+  /** Largest engine body read, in bytes (default 256 KiB). */
+  readonly maxBytes?: number;
 }
 
 export interface Readiness {
@@ -53,6 +75,8 @@ export const DEFAULTS = Object.freeze({
   stallAfter: 30,
   peerIdLabel: 'full' as PeerIdMode,
   peerDeviceName: true,
+  publishInterval: 60,
+  engineTimeout: 1,
 });
 
 /** prom-client's default gauges named like counters; removed from registries the exporter made itself. */
@@ -80,12 +104,26 @@ export class SyncExporter {
   private refreshing: Promise<void> | undefined;
   private closed = false;
   private info: ExporterInfo | undefined;
+  private readonly engine: EngineState | undefined;
+  private readonly publishHealth: boolean;
+  private readonly publishIntervalMs: number;
+  private publisher: HealthPublisher | undefined;
 
   constructor(
     readonly source: SyncSource,
     options: ExporterOptions = {},
   ) {
     this.logger = options.logger ?? silentLogger;
+    // Checked before anything is registered anywhere, so a refused option leaves nothing behind.
+    this.publishHealth = options.publishHealth ?? false;
+    this.publishIntervalMs = positive(options.publishInterval ?? DEFAULTS.publishInterval, 'publishInterval') * 1000;
+    if (this.publishHealth && !source.publishHealth) throw new TypeError(`publishHealth needs a source with a Ditto instance (the ditto source), not ${source.kind}`);
+    if (options.engineMetrics) {
+      const url = parseEngineUrl(options.engineMetrics.url);
+      const timeoutMs = positive(options.engineMetrics.timeout ?? DEFAULTS.engineTimeout, 'engineMetrics.timeout') * 1000;
+      const maxBytes = positiveInteger(options.engineMetrics.maxBytes ?? DEFAULT_ENGINE_MAX_BYTES, 'engineMetrics.maxBytes');
+      this.engine = new EngineState({ url: url.href, logger: this.logger, fetch: () => fetchEngineText(url, { timeoutMs, maxBytes }) });
+    }
     const ownsRegistry = options.registry === undefined;
     this.registry = options.registry ?? new Registry();
     if (options.collectDefaultMetrics ?? ownsRegistry) {
@@ -137,6 +175,15 @@ export class SyncExporter {
       this.renderer = createOtelBackend(() => this.view(), this.state, { serviceInstanceId: this.source.localPeerId });
     }
     await this.source.start(this.sink());
+    if (this.publishHealth && !this.publisher && !this.closed) {
+      try {
+        this.publisher = this.source.publishHealth!({ beacon: () => this.healthBeacon(), intervalMs: this.publishIntervalMs, logger: this.logger });
+        this.publisher.start();
+      } catch (error) {
+        // An SDK without the small peer info API: the beacon is optional, the metrics are not.
+        this.logger.error({ err: error }, 'cannot publish the sync-health beacon; the ditto_sync_health_beacon_* families stay absent');
+      }
+    }
   }
 
   /** What a scrape reports right now. */
@@ -147,7 +194,16 @@ export class SyncExporter {
       sync,
       device: this.device.view(sync),
       info: this.exporterInfo(),
+      engine: this.engine?.view(),
+      beacon: this.publisher?.stats,
     };
+  }
+
+  /** The sync-health beacon for the current view (after a refresh when the snapshot is stale, as a scrape does). */
+  async healthBeacon(): Promise<HealthBeacon | undefined> {
+    await this.ensureFresh();
+    const view = this.view();
+    return buildBeacon(view.sync, view.now, EXPORTER_VERSION);
   }
 
   private exporterInfo(): ExporterInfo {
@@ -221,11 +277,19 @@ export class SyncExporter {
   }
 
   /**
+   * Everything a scrape does before it renders: refreshes a stale snapshot and reads Ditto's engine
+   * metrics (when configured), together. Never rejects; both count their own failures.
+   */
+  async prepare(): Promise<void> {
+    await Promise.all([this.ensureFresh(), this.engine?.refresh()]);
+  }
+
+  /**
    * One scrape: a fresh view rendered in `format`. A failure is counted in
    * ditto_sync_observer_errors_total (once) and rethrown, for the caller's 500.
    */
   async scrape(format: ExpositionFormat, options: RenderOptions = {}): Promise<Rendered> {
-    await this.ensureFresh();
+    await this.prepare();
     try {
       return await this.backend.render(format, options);
     } catch (error) {
@@ -250,6 +314,8 @@ export class SyncExporter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // The beacon goes before the source: it writes into the Ditto instance the source may close.
+    await this.publisher?.close();
     // An in-flight refresh is not awaited (it may hang); its result is dropped once closed.
     await this.source.close();
     await this.renderer?.close();

@@ -45,3 +45,26 @@ export const STORAGE_QUERY = 'SELECT * FROM system:system_info WHERE key IN :key
 export const STORAGE_SAMPLES_PER_KEY = 10;
 
 export const storageQueryArgs = () => ({ keys: [...STORAGE_KEYS.keys()], limit: STORAGE_KEYS.size * STORAGE_SAMPLES_PER_KEY });
+
+/** The engine exporter's system parameters; Ditto reads them from the environment at open. */
+export const SHOW_ENGINE_EXPORTER = ['SHOW metrics_exporter_prometheus_enabled', 'SHOW metrics_exporter_prometheus_http_listener_addr'] as const;
+
+export interface EngineExporterShown {
+  readonly enabled: boolean | undefined;
+  readonly address: string | undefined;
+}
+
+/** Reads `[{ metrics_exporter_prometheus_enabled: true }, { metrics_exporter_prometheus_http_listener_addr: "127.0.0.1:9464" }]` (5.1.0). */
+export function readEngineExporterSetting(values: readonly unknown[]): EngineExporterShown {
+  let enabled: boolean | undefined;
+  let address: string | undefined;
+  for (const value of values) {
+    if (typeof value !== 'object' || value === null) continue;
+    const record = value as Record<string, unknown>;
+    const e = record['metrics_exporter_prometheus_enabled'];
+    if (typeof e === 'boolean') enabled = e;
+    const a = record['metrics_exporter_prometheus_http_listener_addr'];
+    if (typeof a === 'string') address = a;
+  }
+  return { enabled, address };
+}

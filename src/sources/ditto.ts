@@ -2,7 +2,17 @@ import type { Ditto, Observer, PresenceGraph, QueryResult, StoreObserver } from 
 import type { Logger } from '../logger.js';
 import type { RawStorage, RawTick } from '../model.js';
 import { dittoSdkVersion as installedSdkVersion } from '../version.js';
-import { readStrictMode, SHOW_STRICT_MODE, STORAGE_QUERY, storageQueryArgs, syncInfoQuery } from './ditto-queries.js';
+import {
+  readEngineExporterSetting,
+  readStrictMode,
+  SHOW_ENGINE_EXPORTER,
+  SHOW_STRICT_MODE,
+  STORAGE_QUERY,
+  storageQueryArgs,
+  syncInfoQuery,
+  type EngineExporterShown,
+} from './ditto-queries.js';
+import { HealthPublisher, type HealthPublisherOptions } from './health-publisher.js';
 import { wallClock, type SourceSink, type SyncSource } from './source.js';
 
 export interface DittoSourceOptions {
@@ -110,6 +120,25 @@ export class DittoSource implements SyncSource {
     } catch (error) {
       if (this.dittoClosed()) this.reportDown('the Ditto instance was closed');
       throw error;
+    }
+  }
+
+  /** A publisher of the sync-health beacon into this instance's `smallPeerInfo.metadata`; not started. */
+  publishHealth(options: HealthPublisherOptions): HealthPublisher {
+    return new HealthPublisher(this.ditto.smallPeerInfo, options);
+  }
+
+  /**
+   * What this instance says about Ditto's engine exporter (`SHOW` of its two system parameters):
+   * the values it was opened with, unless something ran `ALTER SYSTEM` since (which changes the
+   * answer but not the running exporter). Undefined when the SDK does not answer.
+   */
+  async engineExporter(): Promise<EngineExporterShown | undefined> {
+    try {
+      const answers = await Promise.all(SHOW_ENGINE_EXPORTER.map(async (q) => (await this.ditto.store.execute(q)).items.map((i) => i.value as unknown)));
+      return readEngineExporterSetting(answers.flat());
+    } catch {
+      return undefined;
     }
   }
 

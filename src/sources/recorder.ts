@@ -27,6 +27,8 @@ export class RecordingSource implements SyncSource {
   readonly refresh?: () => Promise<RawTick>;
   /** Present only when the wrapped source reads storage (not recorded: it is read at scrape time). */
   readonly readStorage?: () => Promise<RawStorage>;
+  /** Present only when the wrapped source can publish the beacon (the ditto source). */
+  readonly publishHealth?: SyncSource['publishHealth'];
 
   constructor(
     private readonly inner: SyncSource,
@@ -44,6 +46,7 @@ export class RecordingSource implements SyncSource {
         return tick;
       };
     }
+    if (inner.publishHealth) this.publishHealth = inner.publishHealth.bind(inner);
   }
 
   get open(): boolean {

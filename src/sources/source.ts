@@ -1,4 +1,5 @@
 import type { RawStorage, RawTick } from '../model.js';
+import type { HealthPublisher, HealthPublisherOptions } from './health-publisher.js';
 
 export const SOURCE_KINDS = ['ditto', 'replay', 'simulate'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
@@ -40,6 +41,8 @@ export interface SyncSource {
   readonly strictMode?: boolean;
   /** The local Ditto peer's id, where the source knows it (OTLP's service.instance.id). */
   readonly localPeerId?: string;
+  /** A publisher of the sync-health beacon into this source's small peer info (the ditto source only); not started. */
+  publishHealth?(options: HealthPublisherOptions): HealthPublisher;
   close(): Promise<void>;
 }
 

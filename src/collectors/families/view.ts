@@ -1,4 +1,5 @@
 import type { LabelSet } from '../../exposition/labels.js';
+import type { EngineReading } from '../engine.js';
 import type { HistogramData } from '../histogram.js';
 import type { PresenceSnapshot } from '../presence.js';
 import type { Snapshot } from '../snapshot.js';
@@ -63,6 +64,27 @@ export interface ExporterInfo {
   readonly peerIdLabel: string;
 }
 
+/** What reading Ditto's engine metrics gave (only when they are configured). */
+export interface EngineView {
+  /** The latest read succeeded and its body named at least one family. */
+  readonly up: boolean;
+  /** How long the latest read took; undefined before the first. */
+  readonly durationSeconds: number | undefined;
+  /** Failed reads so far, by reason (every reason present from 0). */
+  readonly errors: ReadonlyMap<string, number>;
+  /** The latest body as read, when the latest read returned one; its families are served only while up. */
+  readonly reading: EngineReading | undefined;
+}
+
+/** What the sync-health beacon publisher has done (only with publishHealth). */
+export interface BeaconView {
+  /** Writes by reason (`refresh`, `restore`), every reason present from 0. */
+  readonly publishes: ReadonlyMap<string, number>;
+  readonly failures: number;
+  /** The `at` of the beacon now in the metadata; undefined before the first publish. */
+  readonly lastPublishAt: number | undefined;
+}
+
 /** Everything one scrape reports, captured at once so a scrape never sees half an update. */
 export interface ScrapeView {
   /** Unix seconds: "now" for every age in this scrape. */
@@ -71,4 +93,8 @@ export interface ScrapeView {
   readonly sync: SyncView | undefined;
   readonly device: DeviceView;
   readonly info: ExporterInfo;
+  /** Undefined unless engine metrics are configured. */
+  readonly engine?: EngineView;
+  /** Undefined unless the beacon is published. */
+  readonly beacon?: BeaconView;
 }
