@@ -1,3 +1,4 @@
+import type { FleetView } from '../fleet-view.js';
 import type { HistogramData } from '../histogram.js';
 import type { Snapshot } from '../snapshot.js';
 
@@ -44,5 +45,7 @@ export interface ScrapeView {
   readonly now: number;
   /** Undefined for sources that read no system:data_sync_info. */
   readonly sync: SyncView | undefined;
+  /** Present only for the fleet source. */
+  readonly fleet?: FleetView | undefined;
   readonly info: ExporterInfo;
 }
