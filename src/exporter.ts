@@ -127,7 +127,8 @@ export class SyncExporter {
   view(): ScrapeView {
     return {
       now: this.source.now(),
-      sync: this.state.view(this.source.open && !this.closed),
+      sync: this.source.readsSyncInfo === false ? undefined : this.state.view(this.source.open && !this.closed),
+      fleet: this.source.fleetView?.(),
       info: this.exporterInfo(),
     };
   }
@@ -210,6 +211,7 @@ export class SyncExporter {
 
   readiness(): Readiness {
     if (this.closed || !this.source.open) return { ready: false, reason: 'source closed' };
+    if (this.source.readiness) return this.source.readiness();
     const snapshot = this.state.snapshot;
     if (!snapshot) return { ready: false, reason: 'no snapshot yet' };
     if (this.source.finished === false) return { ready: false, reason: 'replay still applying' };

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { CliConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { RecordingSource } from './recorder.js';
@@ -19,6 +20,27 @@ async function baseSource(config: CliConfig, logger: Logger): Promise<SyncSource
     case 'simulate': {
       const { tickMs, ...mesh } = config.simulate;
       return new SimulateSource({ mesh, tickMs, logger });
+    }
+    case 'fleet': {
+      const { FleetSource } = await import('./fleet/fleet-source.js');
+      const f = config.fleet;
+      const file = f.apiKeyFile;
+      return new FleetSource({
+        url: f.url!,
+        // Re-read before every read, so a rotated key file takes effect without a restart.
+        apiKey: file ? () => readFileSync(file, 'utf8') : () => f.apiKeyFromEnv ?? '',
+        intervalSeconds: f.intervalSeconds,
+        pageSize: f.pageSize,
+        requestTimeoutSeconds: f.requestTimeoutSeconds,
+        retries: f.retries,
+        maxDevices: f.maxDevices,
+        deviceIdLabel: f.deviceIdLabel,
+        hashKey: config.peerIdHashKey,
+        shard: { index: f.shard, total: f.totalShards },
+        live: f.live,
+        liveTimeoutSeconds: f.liveTimeoutSeconds,
+        logger,
+      });
     }
     case 'ditto': {
       // Loaded here so replay and simulate never load the native SDK.

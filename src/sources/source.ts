@@ -1,6 +1,7 @@
+import type { FleetView } from '../collectors/fleet-view.js';
 import type { RawTick } from '../model.js';
 
-export const SOURCE_KINDS = ['ditto', 'replay', 'simulate'] as const;
+export const SOURCE_KINDS = ['ditto', 'replay', 'simulate', 'fleet'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 /** Where a source delivers what it reads. */
@@ -16,7 +17,7 @@ export interface SourceSink {
   down(): void;
 }
 
-/** A producer of ticks. Only the `ditto` source talks to the Ditto SDK. */
+/** A producer of ticks. Only the `ditto` source talks to the Ditto SDK, only `fleet` to a Ditto Server. */
 export interface SyncSource {
   readonly kind: SourceKind;
   start(sink: SourceSink): Promise<void>;
@@ -36,6 +37,15 @@ export interface SyncSource {
   readonly strictMode?: boolean;
   /** The local Ditto peer's id, where the source knows it (OTLP's service.instance.id). */
   readonly localPeerId?: string;
+  /**
+   * False for a source that reads no system:data_sync_info (fleet): the sync families, ditto_sync_up
+   * included, are left out for it instead of reporting a source that never ticks.
+   */
+  readonly readsSyncInfo?: boolean;
+  /** The fleet section of a scrape (fleet source only). */
+  fleetView?(): FleetView;
+  /** Readiness decided by the source itself, for sources without snapshots (fleet). */
+  readiness?(): { readonly ready: boolean; readonly reason: string };
   close(): Promise<void>;
 }
 
