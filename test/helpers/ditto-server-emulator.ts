@@ -19,7 +19,8 @@
  *
  * Its documents are `__small_peer_info` documents captured from the real SDK
  * (test/fixtures/fleet/small-peer-info.json); `deriveFleet` makes larger fleets from them by
- * changing `_id`, `device_name`, the SDK platform/version, `last_updated_at` and the beacon only.
+ * changing `_id`, `device_name`, the SDK platform/version, `last_updated_at`, the transport counts
+ * and the beacon only.
  * Faults (slow, hung, 5xx, malformed, error inside 2xx, revoked keys) are injected per request.
  */
 import { readFileSync } from 'node:fs';
@@ -285,12 +286,14 @@ export interface DerivedDevice {
   readonly version?: string;
   /** Replaces metadata.ditto_sync_health (null removes it). */
   readonly beacon?: Record<string, unknown> | null;
+  /** Replaces connections_by_transport (an unsynced SDK reports every transport as null). */
+  readonly connections?: Record<string, number | null>;
 }
 
 /**
  * `n` documents derived from the captured ones: each is a copy of a captured document (cycling
- * through them) with a new `_id` and `device_name`, and last_updated_at, SDK platform/version and
- * beacon as `describe(i)` says. Every other field is the SDK's.
+ * through them) with a new `_id` and `device_name`, and last_updated_at, SDK platform/version,
+ * transport counts and beacon as `describe(i)` says. Every other field is the SDK's.
  */
 export function deriveFleet(n: number, describe: (i: number) => DerivedDevice = () => ({}), seed = 1): Document[] {
   const templates = capturedDocuments();
@@ -303,6 +306,7 @@ export function deriveFleet(n: number, describe: (i: number) => DerivedDevice = 
     if (d.lastSeen !== undefined) doc['last_updated_at'] = new Date(d.lastSeen * 1000).toISOString();
     if (d.platform !== undefined) doc['ditto_sdk_platform'] = d.platform;
     if (d.version !== undefined) doc['ditto_sdk_version'] = d.version;
+    if (d.connections !== undefined) doc['connections_by_transport'] = d.connections;
     if (d.beacon !== undefined) {
       const metadata = { ...((doc['metadata'] as Record<string, unknown>) ?? {}) };
       if (d.beacon === null) delete metadata['ditto_sync_health'];
