@@ -6,6 +6,7 @@ import { labelSet, type LabelSet } from '../exposition/labels.js';
 import { LoopSlicer } from '../exposition/loop-slicer.js';
 import type { DeviceLabels } from '../state/device-labels.js';
 import { DEVICE_FIELDS, DOCUMENT_UNUSABLE_REASONS, parseDevice, type DeviceField, type DeviceRecord, type DocumentUnusableReason } from './fleet-documents.js';
+import { MinHeap } from '../state/min-heap.js';
 import { inShard, type Shard } from './fleet-shard.js';
 
 /** A device with per-device series. */
@@ -34,7 +35,7 @@ export interface FleetInventory {
   readonly readSeconds: number;
   /** Devices in this shard. */
   readonly devices: number;
-  /** Devices with per-device series, in the order the server returned them (by _id). */
+  /** Devices with per-device series: those kept before, in the order the server paged them, then the newly admitted. */
   readonly entries: readonly DeviceEntry[];
   /** Ids chosen for per-device series; the next inventory starts from them. */
   readonly kept: ReadonlySet<string>;
@@ -50,45 +51,29 @@ export interface FleetInventory {
   readonly fieldsUnusable: ReadonlyMap<DeviceField, number>;
 }
 
-export interface InventoryOptions {
+export interface BuilderOptions {
   readonly shard: Shard;
   /** Per-device series for at most this many devices. */
   readonly maxDevices: number;
-  /** The previous inventory's kept ids and SDK keys: they stay kept while they exist. */
-  readonly previous: Pick<FleetInventory, 'kept' | 'sdkKept'> | undefined;
+  /** Whether per-device series exist at all (not under --fleet-device-id-label none). */
+  readonly perDevice: boolean;
+  /** The previous inventory's kept ids: they stay kept while they exist. */
+  readonly previousKept: ReadonlySet<string>;
+}
+
+export interface FinishOptions {
+  /** The previous inventory's SDK series: they stay while they have devices. */
+  readonly previousSdkKept: ReadonlySet<string>;
   /** Label sets for a kept device, or null when per-device series are switched off. */
   readonly labelsFor: (device: DeviceRecord) => DeviceLabels | null;
   /** Label set for an aggregate (cached by the caller across inventories). */
   readonly sdkLabels: (platform: string, version: string) => LabelSet;
 }
 
-const EMPTY: ReadonlySet<string> = new Set();
 const ITEMS_PER_PACE = 256;
 
 /** Most recently seen first (an active device matters more than a long-gone one), then by id: every shard replica picks the same. */
-const byAdmission = (a: DeviceRecord, b: DeviceRecord): number => (b.lastSeen ?? -Infinity) - (a.lastSeen ?? -Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-
-/**
- * The ids that keep per-device series, at most `max`: kept before stays kept while the device
- * exists, so series do not churn from one refresh to the next; free slots go in admission order.
- */
-export function selectDevices(devices: readonly DeviceRecord[], previous: ReadonlySet<string>, max: number): ReadonlySet<string> {
-  if (devices.length <= max) return new Set(devices.map((d) => d.id));
-  const kept = new Set<string>();
-  const candidates: DeviceRecord[] = [];
-  for (const d of devices) {
-    if (previous.has(d.id) && kept.size < max) kept.add(d.id);
-    else candidates.push(d);
-  }
-  if (kept.size < max) {
-    candidates.sort(byAdmission);
-    for (const d of candidates) {
-      if (kept.size >= max) break;
-      kept.add(d.id);
-    }
-  }
-  return kept;
-}
+export const byAdmission = (a: DeviceRecord, b: DeviceRecord): number => (b.lastSeen ?? -Infinity) - (a.lastSeen ?? -Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** The same rule for label values of an aggregate: at most `max` keys, previous ones first, then the most common. */
 export function selectKeys(counts: ReadonlyMap<string, number>, previous: ReadonlySet<string>, max: number): ReadonlySet<string> {
@@ -107,12 +92,23 @@ const SEP = '\u0000';
 const sdkKey = (d: DeviceRecord) => `${d.platform ?? UNKNOWN_VALUE}${SEP}${d.version ?? UNKNOWN_VALUE}`;
 
 /**
- * Collects the pages of one read. `add` validates each document as it arrives, so a page's raw JSON
- * can be dropped at once; `finish` builds the frozen inventory, handing the event loop back as it goes.
+ * Collects the pages of one read. `add` validates each document as it arrives and keeps only what
+ * the inventory needs: counts for the aggregates, and whole records only for devices that can get
+ * per-device series (kept before, or among the best `maxDevices` candidates so far), so a page's
+ * raw JSON and most records are garbage at once. `finish` builds the frozen inventory, handing the
+ * event loop back as it goes.
+ *
+ * Per-device selection is stable under `maxDevices`: a device kept before stays kept while it
+ * exists, whatever its freshness does, so series do not churn from one refresh to the next; free
+ * slots go in admission order.
  */
 export class InventoryBuilder {
-  private readonly devices: DeviceRecord[] = [];
   private readonly seen = new Set<string>();
+  private readonly sdkCounts = new Map<string, number>();
+  private readonly seenTimes: number[] = [];
+  private readonly keptBefore: DeviceRecord[] = [];
+  /** Candidates for free slots, the worst on top so it is the one dropped. */
+  private readonly candidates = new MinHeap<DeviceRecord>((a, b) => byAdmission(a, b) > 0);
   private readonly documentsUnusable = new Map<DocumentUnusableReason, number>(DOCUMENT_UNUSABLE_REASONS.map((r) => [r, 0]));
   private readonly fieldsUnusable = new Map<DeviceField, number>(DEVICE_FIELDS.map((f) => [f, 0]));
   private readonly beacons = new Map<BeaconState, number>(BEACON_STATES.map((b) => [b, 0]));
@@ -120,8 +116,8 @@ export class InventoryBuilder {
 
   /** `clock` is the unix time (seconds) the read started at: times are judged against it. */
   constructor(
-    private readonly shard: Shard,
     private readonly clock: number,
+    private readonly options: BuilderOptions,
   ) {}
 
   /** Documents seen so far, in every shard. */
@@ -130,47 +126,45 @@ export class InventoryBuilder {
   }
 
   add(items: readonly unknown[]): void {
+    const { shard, perDevice, previousKept, maxDevices } = this.options;
     for (const raw of items) {
       this.documents++;
       const device = parseDevice(raw, this.clock);
       if (typeof device === 'string') {
         // Without a usable id a document has no shard: shard 0 counts it, so the shards' union counts it once.
-        if (this.shard.index === 0) this.documentsUnusable.set(device, this.documentsUnusable.get(device)! + 1);
+        if (shard.index === 0) this.documentsUnusable.set(device, this.documentsUnusable.get(device)! + 1);
         continue;
       }
-      if (!inShard(device.id, this.shard)) continue;
+      if (!inShard(device.id, shard)) continue;
       if (this.seen.has(device.id)) {
         this.documentsUnusable.set('duplicate_id', this.documentsUnusable.get('duplicate_id')! + 1);
         continue;
       }
       this.seen.add(device.id);
-      this.devices.push(device);
+      const key = sdkKey(device);
+      this.sdkCounts.set(key, (this.sdkCounts.get(key) ?? 0) + 1);
+      if (device.lastSeen !== undefined) this.seenTimes.push(device.lastSeen);
       for (const field of device.unusable) this.fieldsUnusable.set(field, this.fieldsUnusable.get(field)! + 1);
       this.beacons.set(device.beacon.kind, this.beacons.get(device.beacon.kind)! + 1);
+      if (!perDevice) continue;
+      if (previousKept.has(device.id)) this.keptBefore.push(device);
+      else {
+        this.candidates.push(device);
+        // At most this many free slots remain, whatever else arrives.
+        while (this.candidates.size > Math.max(0, maxDevices - this.keptBefore.length)) this.candidates.pop();
+      }
     }
   }
 
-  async finish(readAt: number, readSeconds: number, options: InventoryOptions): Promise<FleetInventory> {
+  async finish(readAt: number, readSeconds: number, options: FinishOptions): Promise<FleetInventory> {
     const slicer = new LoopSlicer();
-    // In the order the server paged them (by _id).
-    const devices = this.devices;
-
-    const counts = new Map<string, number>();
-    const seenTimes: number[] = [];
-    for (let i = 0; i < devices.length; i++) {
-      const d = devices[i]!;
-      const key = sdkKey(d);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-      if (d.lastSeen !== undefined) seenTimes.push(d.lastSeen);
-      if (i % ITEMS_PER_PACE === 0) await slicer.pace();
-    }
-    const lastSeenSorted = Float64Array.from(seenTimes).sort();
+    const lastSeenSorted = Float64Array.from(this.seenTimes).sort();
     await slicer.pace();
 
-    const sdkKept = selectKeys(counts, options.previous?.sdkKept ?? EMPTY, MAX_SDK_SERIES);
+    const sdkKept = selectKeys(this.sdkCounts, options.previousSdkKept, MAX_SDK_SERIES);
     const bySdk: SdkCount[] = [];
     let folded = 0;
-    for (const [key, n] of counts) {
+    for (const [key, n] of this.sdkCounts) {
       if (!sdkKept.has(key)) {
         folded += n;
         continue;
@@ -180,30 +174,37 @@ export class InventoryBuilder {
     }
     if (folded > 0) bySdk.push({ labels: options.sdkLabels(OTHER_VALUE, OTHER_VALUE), devices: folded });
 
-    const kept = selectDevices(devices, options.previous?.kept ?? EMPTY, options.maxDevices);
-    await slicer.pace();
+    // Kept before first (in the order the server paged them), then the best candidates.
+    const admitted: DeviceRecord[] = [];
+    for (let i = 0; this.candidates.size > 0; i++) {
+      admitted.push(this.candidates.pop()!);
+      if (i % ITEMS_PER_PACE === 0) await slicer.pace();
+    }
+    admitted.reverse();
+    const chosen = this.keptBefore.concat(admitted);
+    const kept = new Set<string>();
     const entries: DeviceEntry[] = [];
     // A keyed hash can collide; a repeated series would make the whole body unparseable.
     const texts = new Set<string>();
-    for (let i = 0; i < devices.length; i++) {
-      const device = devices[i]!;
-      if (kept.has(device.id)) {
-        const labels = options.labelsFor(device);
-        if (labels && !texts.has(labels.id.text)) {
-          texts.add(labels.id.text);
-          entries.push({ device, labels });
-        }
+    for (let i = 0; i < chosen.length; i++) {
+      const device = chosen[i]!;
+      kept.add(device.id);
+      const labels = options.labelsFor(device);
+      if (labels && !texts.has(labels.id.text)) {
+        texts.add(labels.id.text);
+        entries.push({ device, labels });
       }
       if (i % ITEMS_PER_PACE === 0) await slicer.pace();
     }
+    const devices = this.seen.size;
 
     return Object.freeze({
       readAt,
       readSeconds,
-      devices: devices.length,
+      devices,
       entries: Object.freeze(entries),
       kept,
-      omitted: devices.length - entries.length,
+      omitted: devices - entries.length,
       bySdk: Object.freeze(bySdk),
       sdkKept,
       lastSeenSorted,

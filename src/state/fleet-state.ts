@@ -14,6 +14,8 @@ export interface FleetStateOptions {
   readonly liveEnabled?: boolean;
 }
 
+const NO_IDS: ReadonlySet<string> = new Set();
+
 type Failures = Record<FleetRead, Record<FleetFailureReason, number>>;
 
 function zeroFailures(): Failures {
@@ -51,16 +53,19 @@ export class FleetState {
 
   /** A builder for a read that starts at `clock` (unix seconds). */
   begin(clock: number): InventoryBuilder {
-    return new InventoryBuilder(this.options.shard, clock);
+    return new InventoryBuilder(clock, {
+      shard: this.options.shard,
+      maxDevices: this.options.maxDevices,
+      perDevice: this.deviceLabels.perDevice,
+      previousKept: this.inventory?.kept ?? NO_IDS,
+    });
   }
 
   /** Freezes a fully read inventory and serves it from now on. */
   async complete(builder: InventoryBuilder, readAt: number, readSeconds: number): Promise<FleetInventory> {
     this.deviceLabels.begin();
     const inventory = await builder.finish(readAt, readSeconds, {
-      shard: this.options.shard,
-      maxDevices: this.options.maxDevices,
-      previous: this.inventory,
+      previousSdkKept: this.inventory?.sdkKept ?? NO_IDS,
       labelsFor: (device: DeviceRecord) => this.deviceLabels.lookup(device),
       sdkLabels: this.sdkLabels.lookup,
     });

@@ -105,6 +105,7 @@ export class DittoServerEmulator {
     this.documents.clear();
     for (const d of documents) this.documents.set(String(d['_id']), d);
     this.sortedIds = undefined;
+    this.generated = undefined;
   }
 
   upsert(...documents: Document[]): void {
@@ -115,6 +116,22 @@ export class DittoServerEmulator {
   remove(...ids: string[]): void {
     for (const id of ids) this.documents.delete(id);
     this.sortedIds = undefined;
+  }
+
+  /**
+   * Serves `count` documents made on demand by `make` (for fleets too large to hold as objects,
+   * such as the bench's 100,000 devices); replaces the documents map until setDocuments.
+   */
+  setGenerated(ids: readonly string[], make: (id: string) => Document): void {
+    this.documents.clear();
+    this.sortedIds = [...ids].sort();
+    this.generated = make;
+  }
+
+  private generated: ((id: string) => Document) | undefined;
+
+  private lookup(id: string): Document | undefined {
+    return this.generated ? this.generated(id) : this.documents.get(id);
   }
 
   /** Ids in the order ORDER BY _id gives (recomputed when the documents change). */
@@ -201,7 +218,7 @@ export class DittoServerEmulator {
         else hi = mid;
       }
     }
-    const page = ids.slice(start, start + limit).map((id) => this.documents.get(id));
+    const page = ids.slice(start, start + limit).map((id) => this.lookup(id));
     this.json(res, 200, { transactionId: this.transaction++, queryType: 'select', items: page, mutatedDocumentIds: [], warnings: [], totalWarningsCount: 0 });
   }
 

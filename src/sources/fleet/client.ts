@@ -168,6 +168,8 @@ export class DittoServerClient {
         redirect: 'error',
       });
       const text = await this.readText(response);
+      // Parsing a page is the longest stretch of a read: give it a turn of the event loop of its own.
+      await new Promise((resolve) => setImmediate(resolve));
       let json: unknown;
       try {
         json = text === '' ? undefined : JSON.parse(text);

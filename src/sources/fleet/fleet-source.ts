@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { LoopSlicer } from '../../exposition/loop-slicer.js';
 import { ONE_SHARD, checkShard, type Shard } from '../../collectors/fleet-shard.js';
 import type { FleetFailureReason, FleetView } from '../../collectors/fleet-view.js';
 import type { Logger } from '../../logger.js';
@@ -43,6 +44,9 @@ export interface FleetSourceOptions {
 }
 
 export { FLEET_DEFAULTS };
+
+/** Documents validated between two looks at the clock. */
+const DOCUMENTS_PER_PACE = 50;
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger;
 
@@ -176,10 +180,17 @@ export class FleetSource implements SyncSource {
     this.nextStart = t0 + this.intervalMs;
     this.refreshKey();
     const builder = this.state.begin(this.clock());
+    // Validating a page is sliced too: the scrapes and the host app keep the event loop.
+    const slicer = new LoopSlicer();
     try {
       await readInventory(this.client, {
         pageSize: this.pageSize,
-        onPage: (items) => builder.add(items),
+        onPage: async (items) => {
+          for (let i = 0; i < items.length; i += DOCUMENTS_PER_PACE) {
+            builder.add(items.slice(i, i + DOCUMENTS_PER_PACE));
+            await slicer.pace();
+          }
+        },
         onWarning: (w) => this.logger.debug({ warning: w }, 'the Ditto Server attached a warning to an inventory page'),
       });
       if (this.closed) return;
