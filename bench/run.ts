@@ -4,7 +4,7 @@
  * writes every figure to bench/results.json. `npm run bench -- --help` lists the options.
  */
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { measureCosts } from './costs.js';
 import { measureEventLoop } from './event-loop.js';
 import { FLEET_MODES, measureFleet } from './fleet.js';
@@ -39,6 +39,8 @@ const results: BenchResults = {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
     memoryBytes: totalmem(),
+    // Other work on the machine shows in every event-loop figure: the 1-minute load at the start.
+    loadAverage1m: loadavg()[0],
     options: { ...options, phases: [...options.phases] },
     backends: backends.map((b) => b.name),
   },
@@ -99,7 +101,7 @@ if (options.phases.has('fleet')) {
 results.targets = judgeTargets(results);
 writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
 
-console.log(`\nditto-sync-exporter bench — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; medians and p99 in ms after warm-up\n`);
+console.log(`\nditto-sync-exporter bench — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load ${loadavg()[0]!.toFixed(1)} (start ${(results.meta['loadAverage1m'] as number).toFixed(1)}); medians and p99 in ms after warm-up\n`);
 const table = formatTable(results);
 if (table) console.log(table);
 if (results.fleet.length) console.log(`${table ? '\n' : ''}${formatFleetTable(results)}`);
