@@ -10,8 +10,11 @@ const SAMPLE_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 const SAMPLE_SUFFIXES = ['', '_total', '_bucket', '_sum', '_count', '_created', '_info'];
 
-/** The exporter's families every body must carry once a snapshot exists (replay-only ones aside). */
-const REQUIRED = FAMILIES.filter((def) => def !== F.replayLinesSkipped);
+/**
+ * The exporter's families every body must carry once a snapshot exists (replay-only ones aside, and
+ * the fleet families, which only --source fleet emits).
+ */
+const REQUIRED = FAMILIES.filter((def) => def !== F.replayLinesSkipped && def.area !== 'fleet');
 
 /** Name of the last family in a body (its last `# TYPE` line). */
 export function lastFamily(body: string): string | undefined {

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { LoopSlicer } from '../../exposition/loop-slicer.js';
+import type { FleetInventory } from '../../collectors/fleet-inventory.js';
 import { ONE_SHARD, checkShard, type Shard } from '../../collectors/fleet-shard.js';
 import type { FleetFailureReason, FleetView } from '../../collectors/fleet-view.js';
 import type { Logger } from '../../logger.js';
@@ -79,6 +80,8 @@ export class FleetSource implements SyncSource {
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** performance.now() at which the next read is due (interval from the start of the last one). */
+  private nextStart = 0;
   /** The reason of the failure last logged, so a failure that repeats is logged once. */
   private failingWith: FleetFailureReason | undefined;
   private failedReads = 0;
@@ -166,8 +169,6 @@ export class FleetSource implements SyncSource {
     await this.running;
   }
 
-  private nextStart = 0;
-
   private scheduleNext(): void {
     if (this.closed) return;
     const delay = Math.max(0, this.nextStart - performance.now());
@@ -196,21 +197,28 @@ export class FleetSource implements SyncSource {
       if (this.closed) return;
       const inventory = await this.state.complete(builder, this.clock(), (performance.now() - t0) / 1000);
       this.recovered(inventory.devices);
-      if (this.live && !this.closed) {
-        let failures = 0;
-        const round = await readLive(this.client, liveTargets(inventory, this.clock()), {
-          timeoutMs: this.liveTimeoutMs,
-          now: this.clock,
-          onFailure: (error) => (failures++, this.liveFailed(error)),
-        });
-        if (failures === 0) this.liveFailingWith = undefined;
-        if (!this.closed) this.state.publishLive(round);
-      }
+      if (this.live && !this.closed) await this.liveRound(inventory);
     } catch (error) {
       if (this.closed) return;
       const failure = error instanceof FleetReadError ? error : new FleetReadError('malformed', `unexpected error while reading the inventory: ${(error as Error)?.message ?? String(error)}`);
       this.state.fail('inventory', failure.reason);
       this.failed(failure);
+    }
+  }
+
+  /** One live round over the inventory just read; its failures are live failures, never inventory ones. */
+  private async liveRound(inventory: FleetInventory): Promise<void> {
+    let failures = 0;
+    try {
+      const round = await readLive(this.client, liveTargets(inventory, this.clock()), {
+        timeoutMs: this.liveTimeoutMs,
+        now: this.clock,
+        onFailure: (error) => (failures++, this.liveFailed(error)),
+      });
+      if (failures === 0) this.liveFailingWith = undefined;
+      if (!this.closed) this.state.publishLive(round);
+    } catch (error) {
+      this.liveFailed(new FleetReadError('malformed', `unexpected error in a live round: ${(error as Error)?.message ?? String(error)}`));
     }
   }
 
@@ -247,6 +255,7 @@ export class FleetSource implements SyncSource {
   }
 
   private liveFailed(error: FleetReadError): void {
+    if (this.closed) return;
     this.state.fail('live', error.reason);
     if (this.liveFailingWith === error.reason) return;
     this.liveFailingWith = error.reason;
