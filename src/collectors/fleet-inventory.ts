@@ -5,8 +5,8 @@
 import { labelSet, type LabelSet } from '../exposition/labels.js';
 import { LoopSlicer } from '../exposition/loop-slicer.js';
 import type { DeviceLabels } from '../state/device-labels.js';
-import { DEVICE_FIELDS, DOCUMENT_UNUSABLE_REASONS, parseDevice, type DeviceField, type DeviceRecord, type DocumentUnusableReason } from './fleet-documents.js';
 import { MinHeap } from '../state/min-heap.js';
+import { DEVICE_FIELDS, DOCUMENT_UNUSABLE_REASONS, parseDevice, type DeviceField, type DeviceRecord, type DocumentUnusableReason } from './fleet-documents.js';
 import { inShard, type Shard } from './fleet-shard.js';
 
 /** A device with per-device series. */
@@ -112,7 +112,6 @@ export class InventoryBuilder {
   private readonly documentsUnusable = new Map<DocumentUnusableReason, number>(DOCUMENT_UNUSABLE_REASONS.map((r) => [r, 0]));
   private readonly fieldsUnusable = new Map<DeviceField, number>(DEVICE_FIELDS.map((f) => [f, 0]));
   private readonly beacons = new Map<BeaconState, number>(BEACON_STATES.map((b) => [b, 0]));
-  private documents = 0;
 
   /** `clock` is the unix time (seconds) the read started at: times are judged against it. */
   constructor(
@@ -120,15 +119,9 @@ export class InventoryBuilder {
     private readonly options: BuilderOptions,
   ) {}
 
-  /** Documents seen so far, in every shard. */
-  get documentCount(): number {
-    return this.documents;
-  }
-
   add(items: readonly unknown[]): void {
     const { shard, perDevice, previousKept, maxDevices } = this.options;
     for (const raw of items) {
-      this.documents++;
       const device = parseDevice(raw, this.clock);
       if (typeof device === 'string') {
         // Without a usable id a document has no shard: shard 0 counts it, so the shards' union counts it once.

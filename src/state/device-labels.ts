@@ -1,4 +1,5 @@
 import type { DeviceRecord } from '../collectors/fleet-documents.js';
+import { UNKNOWN_VALUE } from '../collectors/fleet-inventory.js';
 import { labelSet, type LabelSet } from '../exposition/labels.js';
 import { hashId, PEER_ID_MODES, type PeerIdMode } from './peer-labels.js';
 
@@ -21,7 +22,6 @@ interface Entry {
   generation: number;
 }
 
-export const UNKNOWN_VALUE = 'unknown';
 
 const describe = (d: DeviceRecord) => `${d.name ?? ''}\u0000${d.language ?? ''}\u0000${d.platform ?? ''}\u0000${d.version ?? ''}`;
 
