@@ -85,6 +85,7 @@ async function main(argv: readonly string[]): Promise<number> {
     refreshTimeout: config.refreshTimeout,
     stallAfter: config.stallAfter,
     peerIdLabel: config.peerIdLabel,
+    peerDeviceName: config.peerDeviceName,
     peerIdHashKey: config.peerIdHashKey,
     backend: config.backend,
     logger,

@@ -28,6 +28,7 @@ export interface CliConfig {
   readonly stallAfter: number;
   readonly peerIdLabel: PeerIdMode;
   readonly peerIdHashKey: string | undefined;
+  readonly peerDeviceName: boolean;
   readonly processMetrics: boolean;
   readonly backend: BackendName;
   readonly otlpEndpoint: string | undefined;
@@ -166,6 +167,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { group: 'exporter', flags: '--stall-after <seconds>', env: 'DITTO_EXPORTER_STALL_AFTER', description: '/readyz fails when the snapshot is older than this', default: DEFAULTS.stallAfter, parse: seconds },
   { group: 'exporter', flags: '--peer-id-label <mode>', env: 'DITTO_EXPORTER_PEER_ID_LABEL', description: `peer_id label: ${PEER_ID_MODES.join('|')} (hash = keyed hash, none = aggregates only)`, default: DEFAULTS.peerIdLabel, parse: oneOf(PEER_ID_MODES) },
   { group: 'exporter', flags: '--peer-id-hash-key <key>', env: 'DITTO_EXPORTER_PEER_ID_HASH_KEY', description: 'secret key for --peer-id-label hash and --fleet-device-id-label hash (required with them; one key, so a device hashes alike in both)', parse: nonEmpty },
+  { group: 'exporter', flags: '--no-peer-device-name', env: 'DITTO_EXPORTER_NO_PEER_DEVICE_NAME', description: 'leave the device_name label (user-chosen, can be personal) out of ditto_sync_peer_info' },
   { group: 'exporter', flags: '--no-process-metrics', env: 'DITTO_EXPORTER_NO_PROCESS_METRICS', description: "leave out prom-client's process_* and nodejs_* metrics" },
   { group: 'exporter', flags: '--backend <name>', env: 'DITTO_EXPORTER_BACKEND', description: `metrics library behind /metrics: ${BACKENDS.join('|')}`, default: 'prom-client', parse: oneOf(BACKENDS) },
   { group: 'exporter', flags: '--otlp-endpoint <url>', env: 'DITTO_EXPORTER_OTLP_ENDPOINT', description: 'push metrics over OTLP/HTTP to this URL (also OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)', parse: url },
@@ -244,6 +246,7 @@ function toConfig(o: Raw): CliConfig {
     stallAfter: o['stallAfter'] as number,
     peerIdLabel: o['peerIdLabel'] as PeerIdMode,
     peerIdHashKey: o['peerIdHashKey'] as string | undefined,
+    peerDeviceName: o['peerDeviceName'] !== false,
     processMetrics: o['processMetrics'] !== false,
     backend: o['backend'] as BackendName,
     otlpEndpoint: o['otlpEndpoint'] as string | undefined,

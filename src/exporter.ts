@@ -6,6 +6,7 @@ import type { ExporterInfo, ScrapeView } from './collectors/families/index.js';
 import type { Logger } from './logger.js';
 import type { RawTick } from './model.js';
 import type { SourceSink, SyncSource } from './sources/source.js';
+import { DeviceState } from './state/device-state.js';
 import { peerLabeler, type PeerIdMode } from './state/peer-labels.js';
 import { SyncState } from './state/sync-state.js';
 import { EXPORTER_VERSION } from './version.js';
@@ -31,6 +32,8 @@ export interface ExporterOptions {
   readonly peerIdLabel?: PeerIdMode;
   /** Key for `peerIdLabel: 'hash'`; required with it. */
   readonly peerIdHashKey?: string;
+  /** Write each peer's device name on ditto_sync_peer_info (default true; names can be personal). */
+  readonly peerDeviceName?: boolean;
   readonly backend?: BackendName;
   /** Builds the backend for `backend` other than prom-client (default: the OpenTelemetry backend, loaded on first use). */
   readonly backendFactory?: (name: BackendName, view: () => ScrapeView, state: SyncState) => MetricsBackend;
@@ -49,6 +52,7 @@ export const DEFAULTS = Object.freeze({
   refreshTimeout: 3,
   stallAfter: 30,
   peerIdLabel: 'full' as PeerIdMode,
+  peerDeviceName: true,
 });
 
 /** prom-client's default gauges named like counters; removed from registries the exporter made itself. */
@@ -63,6 +67,8 @@ const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} } as
 export class SyncExporter {
   readonly registry: Registry;
   readonly state: SyncState;
+  /** The presence graph, storage and peer descriptions. */
+  readonly device: DeviceState;
   private renderer: MetricsBackend | undefined;
   private readonly backendName: BackendName;
   private readonly backendFactory: ExporterOptions['backendFactory'];
@@ -98,8 +104,18 @@ export class SyncExporter {
       peerLabels: peerLabeler(this.peerIdMode, options.peerIdHashKey),
       onError: (error, context) => this.logger.error({ err: error }, `error while ${context}`),
       onUnusableCommit: (detail) => this.logger.warn(`unusable tracked commit skipped: ${detail}`),
+      onSnapshot: (snapshot) => this.device.syncApplied(snapshot),
     });
     if (source.skipReasons) this.state.enableReplayCounters(source.skipReasons);
+    const readStorage = source.readStorage?.bind(source);
+    this.device = new DeviceState({
+      deviceNames: options.peerDeviceName ?? DEFAULTS.peerDeviceName,
+      readStorage,
+      now: () => this.source.now(),
+      maxSnapshotAge: this.maxSnapshotAge,
+      refreshTimeout: this.refreshTimeout,
+      onError: (error, context) => this.state.recordError(error, context),
+    });
     this.backendName = options.backend ?? 'prom-client';
     this.backendFactory = options.backendFactory;
     const view = () => this.view();
@@ -125,9 +141,12 @@ export class SyncExporter {
 
   /** What a scrape reports right now. */
   view(): ScrapeView {
+    // A source that reads no system:data_sync_info (fleet) has no sync families at all, not a down one.
+    const sync = this.source.readsSyncInfo === false ? undefined : this.state.view(this.source.open && !this.closed);
     return {
       now: this.source.now(),
-      sync: this.source.readsSyncInfo === false ? undefined : this.state.view(this.source.open && !this.closed),
+      sync,
+      device: this.device.view(sync),
       fleet: this.source.fleetView?.(),
       info: this.exporterInfo(),
     };
@@ -156,11 +175,20 @@ export class SyncExporter {
   }
 
   /**
+   * What a scrape does first: re-reads system:data_sync_info and this device's storage where they
+   * are stale, both at once. Never throws.
+   */
+  async ensureFresh(): Promise<void> {
+    if (this.closed || !this.source.open) return;
+    await Promise.all([this.refreshSync(), this.device.ensureFresh()]);
+  }
+
+  /**
    * Re-reads the source when the latest snapshot is older than maxSnapshotAge, because Ditto stops
    * ticking when nothing changes. Concurrent scrapes share one read; a failure is counted, not
    * thrown. A read that a newer snapshot overtook is dropped, never applied over it.
    */
-  async ensureFresh(): Promise<void> {
+  private async refreshSync(): Promise<void> {
     const refresh = this.source.refresh?.bind(this.source);
     if (!refresh || this.closed || !this.source.open) return;
     const snapshot = this.state.snapshot;
@@ -233,6 +261,7 @@ export class SyncExporter {
   private sink(): SourceSink {
     return {
       tick: (tick: RawTick) => void this.state.ingest(tick),
+      presence: (graph, readAt) => void this.device.ingestPresence(graph, readAt),
       error: (error, context) => this.state.recordError(error, context),
       trackCommit: (id, at) => void this.state.trackCommit(id, at, this.source.now()),
       skip: (reason) => this.state.countReplaySkip(reason),

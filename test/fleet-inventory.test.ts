@@ -23,7 +23,7 @@ async function read(state: FleetState, documents: readonly unknown[], clock = NO
 const newState = (options: Partial<FleetStateOptions> = {}) => new FleetState({ shard: checkShard({ index: 0, total: 1 }), maxDevices: 1000, deviceIdLabel: 'full', ...options });
 
 const INFO = { version: 't', dittoSdkVersion: 'none', source: 'fleet', backend: 'prom-client', strictMode: 'none', peerIdLabel: 'full' };
-const view = (state: FleetState, now = NOW): ScrapeView => ({ now, sync: undefined, fleet: state.view(), info: INFO });
+const view = (state: FleetState, now = NOW): ScrapeView => ({ now, sync: undefined, device: { presence: undefined, peerInfo: [], storage: undefined }, fleet: state.view(), info: INFO });
 async function body(state: FleetState, now = NOW): Promise<string> {
   const text = await renderFamilies(view(state, now), 'prometheus', { emitters: FLEET_EMITTERS });
   expect(checkExposition(text)).toEqual([]);

@@ -67,11 +67,11 @@ const deviceIds = (body: string) => new Set(parseSamples(body).filter((s) => s.n
 const devices = (body: string) => parseSamples(body).filter((s) => s.name === 'ditto_fleet_devices').reduce((n, s) => n + s.value, 0);
 
 describe('the fleet source', () => {
-  it('serves every fleet family from the captured documents, and no sync family at all (no ditto_sync_up to stall)', async () => {
+  it('serves every fleet family from the captured documents, and no sync or device family at all (no ditto_sync_up to stall)', async () => {
     const { scrape, emu } = await setup();
     const body = await scrape();
     const names = new Set(parseSamples(body).map((s) => s.name));
-    const sync = FAMILIES.filter((f) => f.area === 'sync').map((f) => f.name);
+    const sync = FAMILIES.filter((f) => f.area === 'sync' || f.area === 'device').map((f) => f.name);
     for (const name of sync) expect(names, name).not.toContain(name);
     expect(names).not.toContain('ditto_sync_commit_cloud_ack_seconds_bucket');
     expect(valueOf(body, 'ditto_fleet_up')).toBe(1);

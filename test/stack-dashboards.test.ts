@@ -18,7 +18,7 @@ const exprs = (p: Panel) => (p.targets ?? []).map((t) => t.expr ?? '');
 
 describe('Grafana dashboards', () => {
   it('are the provisioned dashboards, with stable uids', () => {
-    expect(dashboards.map((d) => d.json.uid).sort()).toEqual([GRAFANA.overviewUid, GRAFANA.peersUid, FLEET_DASHBOARD_UID].sort());
+    expect(dashboards.map((d) => d.json.uid).sort()).toEqual([GRAFANA.overviewUid, GRAFANA.peersUid, GRAFANA.deviceUid, FLEET_DASHBOARD_UID].sort());
   });
 
   describe.each(dashboards.map((d) => [d.file, d] as const))('%s', (_file, d) => {

@@ -74,6 +74,19 @@ describe.skipIf(!prometheusInstalled)('dashboards and rules against a live Prome
     expect(problems, problems.join('\n')).toEqual([]);
   });
 
+  it('names the per-peer panels by device name, and shows every transport and storage component (simulated presence and storage)', async () => {
+    const queries = panelQueries(loadDashboards());
+    const byTitle = (uid: string, title: string) => queries.find((q) => q.where.startsWith(`${uid} / ${title} /`))!.expr;
+    const lag = await query(prometheus!.base, byTitle('ditto-sync-peers', 'Synced commit id per peer'));
+    const names = lag.data.result.map((s) => [s.metric['peer_type'], s.metric['device_name'] ?? '']);
+    expect(names.some(([type, name]) => type === 'device' && name !== '')).toBe(true);
+    expect(names.filter(([type]) => type === 'cloud').every(([, name]) => name === '')).toBe(true);
+    const transports = await query(prometheus!.base, byTitle('ditto-sync-device', 'Connections by transport'));
+    expect(transports.data.result.map((s) => s.metric['transport']).sort()).toEqual(['access_point', 'bluetooth', 'multicast', 'other', 'p2p_wifi', 'web_socket']);
+    const storage = await query(prometheus!.base, byTitle('ditto-sync-device', 'Ditto storage by component'));
+    expect(storage.data.result.map((s) => s.metric['component']).sort()).toEqual(['attachments', 'auth', 'replication', 'store', 'total']);
+  });
+
   it('fills every dashboard variable with values', async () => {
     const problems: string[] = [];
     for (const v of variableSelectors(loadDashboards())) {

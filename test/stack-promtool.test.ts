@@ -46,6 +46,8 @@ describe.skipIf(!promtool)('promtool tests are sharp', () => {
     ['a later for:', { cloudGap: { ...DEFAULT_CONFIG.cloudGap, for: 360 } }],
     ['a higher gap threshold', { cloudGap: { ...DEFAULT_CONFIG.cloudGap, unackedAge: 360 } }],
     ['a shorter peer silence', { peerStale: { ...DEFAULT_CONFIG.peerStale, silence: 300 } }],
+    ['a lower free-space threshold', { deviceDisk: { ...DEFAULT_CONFIG.deviceDisk, freePercent: 7 } }],
+    ['the disk prediction on roomy disks too', { deviceDisk: { ...DEFAULT_CONFIG.deviceDisk, predictBelowPercent: 100 } }],
   ])('fail when the rules are built with %s', (_what, change) => {
     const dir = mkdtempSync(join(tmpdir(), 'ditto-rules-'));
     try {

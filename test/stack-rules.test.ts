@@ -15,7 +15,7 @@ const runbook = readText('docs/runbook.md');
 const stackDoc = readText('docs/stack.md');
 
 /** Functions that read a gauge over a window, so one lost scrape cannot flip an alert. */
-const WINDOWED = new Set(['max_over_time', 'min_over_time', 'avg_over_time', 'last_over_time', 'changes', 'absent_over_time', 'count_over_time']);
+const WINDOWED = new Set(['max_over_time', 'min_over_time', 'avg_over_time', 'last_over_time', 'changes', 'absent_over_time', 'count_over_time', 'predict_linear']);
 const COUNTER_ONLY = new Set(['rate', 'irate', 'increase', 'resets']);
 
 interface TestFile {

@@ -11,10 +11,11 @@ const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 const SAMPLE_SUFFIXES = ['', '_total', '_bucket', '_sum', '_count', '_created', '_info'];
 
 /**
- * The exporter's families every body must carry once a snapshot exists (replay-only ones aside, and
- * the fleet families, which only --source fleet emits).
+ * The exporter's families every body must carry once a snapshot exists: replay-only ones aside, of
+ * the device area only ditto_sync_peer_info (the rest come only from a source with a presence graph
+ * or storage), and no fleet family (only --source fleet emits those).
  */
-const REQUIRED = FAMILIES.filter((def) => def !== F.replayLinesSkipped && def.area !== 'fleet');
+const REQUIRED = FAMILIES.filter((def) => (def.area !== 'device' || def === F.peerInfo) && def.area !== 'fleet' && def !== F.replayLinesSkipped);
 
 /** Name of the last family in a body (its last `# TYPE` line). */
 export function lastFamily(body: string): string | undefined {

@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import { DEFAULT_CONFIG, type StackConfig } from './config.js';
 import { dashboardJson } from './dashboard-kit.js';
+import { deviceDashboard } from './dashboards/device.js';
 import { overviewDashboard } from './dashboards/overview.js';
 import { fleetDashboard } from './dashboards/fleet.js';
 import { peersDashboard } from './dashboards/peers.js';
@@ -23,6 +24,7 @@ export const RULE_FILES = Object.freeze({
 export const DASHBOARD_FILES = Object.freeze({
   overview: 'grafana/dashboards/ditto-sync-overview.json',
   peers: 'grafana/dashboards/ditto-sync-peers.json',
+  device: 'grafana/dashboards/ditto-sync-device.json',
   fleet: 'grafana/dashboards/ditto-sync-fleet.json',
 });
 
@@ -36,6 +38,7 @@ export function generatedFiles(config: StackConfig = DEFAULT_CONFIG): Map<string
     [RULE_FILES.recording, rulesYaml(recordingRules(config))],
     [DASHBOARD_FILES.overview, `${JSON.stringify(dashboardJson(overviewDashboard(config)), null, 2)}\n`],
     [DASHBOARD_FILES.peers, `${JSON.stringify(dashboardJson(peersDashboard(config)), null, 2)}\n`],
+    [DASHBOARD_FILES.device, `${JSON.stringify(dashboardJson(deviceDashboard(config)), null, 2)}\n`],
     [RULE_FILES.fleetAlerts, rulesYaml(fleetAlertRules(config))],
     [RULE_FILES.fleetRecording, rulesYaml(fleetRecordingRules(config))],
     [DASHBOARD_FILES.fleet, `${JSON.stringify(dashboardJson(fleetDashboard(config)), null, 2)}\n`],

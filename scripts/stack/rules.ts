@@ -6,6 +6,7 @@
 import { F } from '../../src/catalogue/index.js';
 import { duration, prose, type StackConfig } from './config.js';
 import { promql, series } from './promql.js';
+import { DEVICE_ALERT_NAMES, deviceAlertRules } from './rules/device.js';
 
 export interface AlertRule {
   readonly alert: string;
@@ -36,6 +37,7 @@ export const ALERT_NAMES = [
   'DittoPeerSyncStale',
   'DittoSyncObserverStalled',
   'DittoSyncExporterDown',
+  ...DEVICE_ALERT_NAMES,
 ] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
@@ -158,7 +160,7 @@ export function alertRules(c: StackConfig): RuleFile<AlertRule> {
       },
     },
   ];
-  return { groups: [{ name: 'ditto-sync.alerts', rules }] };
+  return { groups: [{ name: 'ditto-sync.alerts', rules }, { name: 'ditto-device.alerts', rules: deviceAlertRules(c, runbook) }] };
 }
 
 /** Pre-computed series for dashboards over long ranges and for federation; named level:metric:operations. */

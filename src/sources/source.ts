@@ -1,5 +1,5 @@
 import type { FleetView } from '../collectors/fleet-view.js';
-import type { RawTick } from '../model.js';
+import type { RawStorage, RawTick } from '../model.js';
 
 export const SOURCE_KINDS = ['ditto', 'replay', 'simulate', 'fleet'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
@@ -7,6 +7,8 @@ export type SourceKind = (typeof SOURCE_KINDS)[number];
 /** Where a source delivers what it reads. */
 export interface SourceSink {
   tick(tick: RawTick): void;
+  /** A presence graph (shaped as the SDK's PresenceGraph), read at `readAt` (unix seconds); validated later. */
+  presence(graph: unknown, readAt: number): void;
   /** A failure the source survived (a throwing callback, a failed read). */
   error(error: unknown, context: string): void;
   /** A local commit the application made; `at` a unix time (seconds, or ms/µs/ns by magnitude). */
@@ -23,6 +25,8 @@ export interface SyncSource {
   start(sink: SourceSink): Promise<void>;
   /** One fresh read, for scrapes that find the latest snapshot too old. */
   refresh?(): Promise<RawTick>;
+  /** One read of this device's storage figures, at scrape time; absent for sources without storage. */
+  readStorage?(): Promise<RawStorage>;
   /** "Now" on this source's clock, unix seconds (replay: the latest applied line's t). */
   now(): number;
   /** Open and able to deliver. */

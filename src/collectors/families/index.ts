@@ -5,7 +5,7 @@ import type { FamilyEmitter } from './kit.js';
 import { SYNC_EMITTERS } from './sync.js';
 
 export { isItemFamily, type Family, type FamilyEmitter, type ItemFamily } from './kit.js';
-export type { ExporterInfo, ScrapeView, SyncView } from './view.js';
+export type { DeviceView, ExporterInfo, ScrapeView, StorageView, SyncView } from './view.js';
 
 /** Every family, in exposition order. Families without samples in a scrape are left out of it. */
 export const EMITTERS: readonly FamilyEmitter[] = [...SYNC_EMITTERS, ...DEVICE_EMITTERS, ...FLEET_EMITTERS, ...EXPORTER_EMITTERS];

@@ -1,6 +1,9 @@
+import type { LabelSet } from '../../exposition/labels.js';
 import type { FleetView } from '../fleet-view.js';
 import type { HistogramData } from '../histogram.js';
+import type { PresenceSnapshot } from '../presence.js';
 import type { Snapshot } from '../snapshot.js';
+import type { StorageReading } from '../storage.js';
 
 /** What the sync area reports in one scrape. */
 export interface SyncView {
@@ -27,6 +30,28 @@ export interface SyncView {
   readonly replayLinesSkipped: ReadonlyMap<string, number> | undefined;
 }
 
+/** What the storage part reports in one scrape. */
+export interface StorageView {
+  /** Whether the latest read succeeded; undefined before the first read finished. */
+  readonly up: boolean | undefined;
+  /** The latest reading, only while it is served: a failed read never leaves old figures served as current. */
+  readonly reading: StorageReading | undefined;
+  readonly readErrors: number;
+}
+
+/** What the device area reports in one scrape. */
+export interface DeviceView {
+  /**
+   * The presence graph this scrape serves; undefined before the first usable graph, after an
+   * unusable one, and while the sync view serves no snapshot (the same freshness rule).
+   */
+  readonly presence: PresenceSnapshot | undefined;
+  /** ditto_sync_peer_info label sets: one per peer of the served snapshot's per-peer set. */
+  readonly peerInfo: readonly LabelSet[];
+  /** Undefined for sources that cannot read storage; its reading is undefined while not served. */
+  readonly storage: StorageView | undefined;
+}
+
 /** How this exporter runs, for its info families. */
 export interface ExporterInfo {
   readonly version: string;
@@ -45,6 +70,7 @@ export interface ScrapeView {
   readonly now: number;
   /** Undefined for sources that read no system:data_sync_info. */
   readonly sync: SyncView | undefined;
+  readonly device: DeviceView;
   /** Present only for the fleet source. */
   readonly fleet?: FleetView | undefined;
   readonly info: ExporterInfo;
