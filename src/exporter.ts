@@ -188,11 +188,13 @@ export class SyncExporter {
 
   /** What a scrape reports right now. */
   view(): ScrapeView {
-    const sync = this.state.view(this.source.open && !this.closed);
+    // A source that reads no system:data_sync_info (fleet) has no sync families at all, not a down one.
+    const sync = this.source.readsSyncInfo === false ? undefined : this.state.view(this.source.open && !this.closed);
     return {
       now: this.source.now(),
       sync,
       device: this.device.view(sync),
+      fleet: this.source.fleetView?.(),
       info: this.exporterInfo(),
       engine: this.engine?.view(),
       beacon: this.publisher?.stats,
@@ -301,6 +303,7 @@ export class SyncExporter {
 
   readiness(): Readiness {
     if (this.closed || !this.source.open) return { ready: false, reason: 'source closed' };
+    if (this.source.readiness) return this.source.readiness();
     const snapshot = this.state.snapshot;
     if (!snapshot) return { ready: false, reason: 'no snapshot yet' };
     if (this.source.finished === false) return { ready: false, reason: 'replay still applying' };

@@ -14,6 +14,7 @@ export type { SyncSource, SourceSink, SourceKind } from './sources/source.js';
 export { DittoSource, type DittoSourceOptions } from './sources/ditto.js';
 export { ReplaySource, type ReplayOptions } from './sources/replay.js';
 export { SimulateSource, type SimulateOptions } from './sources/simulate.js';
+export { FleetSource, FLEET_DEFAULTS, type FleetSourceOptions } from './sources/fleet/fleet-source.js';
 export { MeshSimulator, DEFAULT_MESH, type MeshOptions } from './sources/mesh-simulator.js';
 export type { RawTick, PeerRow, PeerType, PeerStatus, RowField, RowUnusableReason } from './model.js';
 export type { PeerIdMode } from './state/peer-labels.js';

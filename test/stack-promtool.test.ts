@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type StackConfig } from '../scripts/stack/config.js';
 import { rulesYaml } from '../scripts/stack/generate.js';
 import { alertRules, recordingRules } from '../scripts/stack/rules.js';
+import { fleetAlertRules, fleetRecordingRules } from '../scripts/stack/rules/fleet.js';
 import { repoPath } from './stack/files.js';
 import { haveBinary, run } from './helpers/tools.js';
 
@@ -55,6 +56,9 @@ describe.skipIf(!promtool)('promtool tests are sharp', () => {
       const config: StackConfig = { ...DEFAULT_CONFIG, ...change };
       writeFileSync(join(dir, 'rules/ditto-sync-alerts.yml'), rulesYaml(alertRules(config)));
       writeFileSync(join(dir, 'rules/ditto-sync-recording.yml'), rulesYaml(recordingRules(config)));
+      // The fleet test files load these too; without them every run would fail, sharp or not.
+      writeFileSync(join(dir, 'rules/ditto-fleet-alerts.yml'), rulesYaml(fleetAlertRules(config)));
+      writeFileSync(join(dir, 'rules/ditto-fleet-recording.yml'), rulesYaml(fleetRecordingRules(config)));
       for (const f of testFiles) copyFileSync(f, join(dir, 'tests', basename(f)));
       const r = run('promtool', ['test', 'rules', ...testFiles.map((f) => join(dir, 'tests', basename(f)))]);
       expect(r.status, r.stdout).not.toBe(0);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEFAULT_CONFIG } from '../scripts/stack/config.js';
 import { ALERT_NAMES, runbookAnchor } from '../scripts/stack/rules.js';
+import { FLEET_ALERT_NAMES } from '../scripts/stack/rules/fleet.js';
 import { allowedLabels, loadRuleFiles, markdownAnchors, readText, repoPath, SAMPLE_FAMILIES } from './stack/files.js';
 import { selectors } from './stack/promql-selectors.js';
 
@@ -31,7 +32,7 @@ const ruleTests = readdirSync(repoPath('prometheus/tests'))
 
 describe('alert and recording rules', () => {
   it('define exactly the documented alerts, PascalCase with the Ditto prefix', () => {
-    expect(alerts.map((a) => a.rule.alert).sort()).toEqual([...ALERT_NAMES].sort());
+    expect(alerts.map((a) => a.rule.alert).sort()).toEqual([...ALERT_NAMES, ...FLEET_ALERT_NAMES].sort());
     for (const { rule } of alerts) expect(rule.alert).toMatch(/^Ditto[A-Z][A-Za-z]+$/);
   });
 
@@ -87,7 +88,7 @@ describe('alert and recording rules', () => {
 
   it('every alert has a promtool case where it fires and one where it stays silent', () => {
     const cases = ruleTests.flatMap((f) => f.tests.flatMap((t) => t.alert_rule_test ?? []));
-    for (const name of ALERT_NAMES) {
+    for (const name of [...ALERT_NAMES, ...FLEET_ALERT_NAMES]) {
       const mine = cases.filter((c) => c.alertname === name);
       expect(mine.some((c) => c.exp_alerts.length > 0), `${name} never fires in prometheus/tests`).toBe(true);
       expect(mine.some((c) => c.exp_alerts.length === 0), `${name} is never shown silent in prometheus/tests`).toBe(true);

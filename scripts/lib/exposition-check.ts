@@ -14,11 +14,13 @@ const SAMPLE_SUFFIXES = ['', '_total', '_bucket', '_sum', '_count', '_created', 
 const OPTIONAL: ReadonlySet<FamilyDef> = new Set([F.replayLinesSkipped, F.beaconPublishes, F.beaconPublishFailures, F.beaconLastPublish]);
 
 /**
- * The exporter's families every body must carry once a snapshot exists: optional ones aside, and of
+ * The exporter's families every body must carry once a snapshot exists: optional ones aside, of
  * the device area only ditto_sync_peer_info (the rest come only from a source with a presence graph
- * or storage), and none of the engine area.
+ * or storage), none of the engine area, and no fleet family (only --source fleet emits those).
  */
-const REQUIRED = FAMILIES.filter((def) => !OPTIONAL.has(def) && def.area !== 'engine' && (def.area !== 'device' || def === F.peerInfo || OPTIONAL.has(def)));
+const REQUIRED = FAMILIES.filter(
+  (def) => !OPTIONAL.has(def) && def.area !== 'engine' && def.area !== 'fleet' && (def.area !== 'device' || def === F.peerInfo),
+);
 
 /** Name of the last family in a body (its last `# TYPE` line). */
 export function lastFamily(body: string): string | undefined {

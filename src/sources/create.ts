@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { CliConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { checkEngineExporterEnv } from './engine-exporter-env.js';
@@ -26,6 +27,28 @@ async function baseSource(config: CliConfig, logger: Logger): Promise<CreatedSou
     case 'simulate': {
       const { tickMs, ...mesh } = config.simulate;
       return { source: new SimulateSource({ mesh, tickMs, logger }) };
+    }
+    case 'fleet': {
+      const { FleetSource } = await import('./fleet/fleet-source.js');
+      const f = config.fleet;
+      const file = f.apiKeyFile;
+      const source = new FleetSource({
+        url: f.url!,
+        // Re-read before every read, so a rotated key file takes effect without a restart.
+        apiKey: file ? () => readFileSync(file, 'utf8') : () => f.apiKeyFromEnv ?? '',
+        intervalSeconds: f.intervalSeconds,
+        pageSize: f.pageSize,
+        requestTimeoutSeconds: f.requestTimeoutSeconds,
+        retries: f.retries,
+        maxDevices: f.maxDevices,
+        deviceIdLabel: f.deviceIdLabel,
+        hashKey: config.peerIdHashKey,
+        shard: { index: f.shard, total: f.totalShards },
+        live: f.live,
+        liveTimeoutSeconds: f.liveTimeoutSeconds,
+        logger,
+      });
+      return { source };
     }
     case 'ditto': {
       // Refused before the SDK loads (openDitto checks again right before it opens the store).

@@ -1,7 +1,8 @@
+import type { FleetView } from '../collectors/fleet-view.js';
 import type { RawStorage, RawTick } from '../model.js';
 import type { HealthPublisher, HealthPublisherOptions } from './health-publisher.js';
 
-export const SOURCE_KINDS = ['ditto', 'replay', 'simulate'] as const;
+export const SOURCE_KINDS = ['ditto', 'replay', 'simulate', 'fleet'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 /** Where a source delivers what it reads. */
@@ -19,7 +20,7 @@ export interface SourceSink {
   down(): void;
 }
 
-/** A producer of ticks. Only the `ditto` source talks to the Ditto SDK. */
+/** A producer of ticks. Only the `ditto` source talks to the Ditto SDK, only `fleet` to a Ditto Server. */
 export interface SyncSource {
   readonly kind: SourceKind;
   start(sink: SourceSink): Promise<void>;
@@ -43,6 +44,15 @@ export interface SyncSource {
   readonly localPeerId?: string;
   /** A publisher of the sync-health beacon into this source's small peer info (the ditto source only); not started. */
   publishHealth?(options: HealthPublisherOptions): HealthPublisher;
+  /**
+   * False for a source that reads no system:data_sync_info (fleet): the sync families, ditto_sync_up
+   * included, are left out for it instead of reporting a source that never ticks.
+   */
+  readonly readsSyncInfo?: boolean;
+  /** The fleet section of a scrape (fleet source only). */
+  fleetView?(): FleetView;
+  /** Readiness decided by the source itself, for sources without snapshots (fleet). */
+  readiness?(): { readonly ready: boolean; readonly reason: string };
   close(): Promise<void>;
 }
 

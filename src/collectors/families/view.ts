@@ -1,5 +1,6 @@
 import type { LabelSet } from '../../exposition/labels.js';
 import type { EngineReading } from '../engine.js';
+import type { FleetView } from '../fleet-view.js';
 import type { HistogramData } from '../histogram.js';
 import type { PresenceSnapshot } from '../presence.js';
 import type { Snapshot } from '../snapshot.js';
@@ -92,6 +93,8 @@ export interface ScrapeView {
   /** Undefined for sources that read no system:data_sync_info. */
   readonly sync: SyncView | undefined;
   readonly device: DeviceView;
+  /** Present only for the fleet source. */
+  readonly fleet?: FleetView | undefined;
   readonly info: ExporterInfo;
   /** Undefined unless engine metrics are configured. */
   readonly engine?: EngineView;
