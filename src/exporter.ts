@@ -3,6 +3,7 @@ import { CollectionError, type BackendName, type MetricsBackend, type RenderOpti
 import type { ExpositionFormat } from './exposition/format.js';
 import { PromClientBackend } from './backends/prom-client.js';
 import type { ExporterInfo, ScrapeView } from './collectors/families/index.js';
+import { HttpStats } from './http/http-stats.js';
 import type { Logger } from './logger.js';
 import type { RawTick } from './model.js';
 import type { SourceSink, SyncSource } from './sources/source.js';
@@ -63,6 +64,8 @@ const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} } as
 export class SyncExporter {
   readonly registry: Registry;
   readonly state: SyncState;
+  /** Written by the router and server that serve this exporter; read into every scrape. */
+  readonly http = new HttpStats();
   private renderer: MetricsBackend | undefined;
   private readonly backendName: BackendName;
   private readonly backendFactory: ExporterOptions['backendFactory'];
@@ -129,6 +132,7 @@ export class SyncExporter {
       now: this.source.now(),
       sync: this.state.view(this.source.open && !this.closed),
       info: this.exporterInfo(),
+      http: this.http.view(),
     };
   }
 
@@ -191,6 +195,14 @@ export class SyncExporter {
       this.state.recordError(new Error(`refresh took longer than ${this.refreshTimeout}s`), 'refreshing a stale snapshot');
       this.state.markDown();
     }
+  }
+
+  /**
+   * What a render would show right now, as a key: scrapes that see the same key while a render is
+   * in progress can share it (src/http/shared-scrapes.ts).
+   */
+  renderKey(): string {
+    return `${this.state.sequence}:${this.source.open && !this.closed}`;
   }
 
   /**

@@ -2,6 +2,7 @@
  * Checks that a /metrics body is whole: a cheap test fit for every response under load, and a
  * full parse for a sample of them. Both return what is wrong (empty when the body is fine).
  */
+import { HTTP } from '../../src/catalogue/http.js';
 import { F, FAMILIES } from '../../src/catalogue/index.js';
 import { familyName, type ExpositionFormat } from '../../src/exposition/format.js';
 import { PEER_STATUSES } from '../../src/model.js';
@@ -10,8 +11,12 @@ const SAMPLE_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 const SAMPLE_SUFFIXES = ['', '_total', '_bucket', '_sum', '_count', '_created', '_info'];
 
-/** The exporter's families every body must carry once a snapshot exists (replay-only ones aside). */
-const REQUIRED = FAMILIES.filter((def) => def !== F.replayLinesSkipped);
+/**
+ * The exporter's families every body must carry once a snapshot exists: replay-only ones aside,
+ * and the HTTP layer's, which only a body served through the router has.
+ */
+const HTTP_ONLY: ReadonlySet<unknown> = new Set(Object.values(HTTP));
+const REQUIRED = FAMILIES.filter((def) => def !== F.replayLinesSkipped && !HTTP_ONLY.has(def));
 
 /** Name of the last family in a body (its last `# TYPE` line). */
 export function lastFamily(body: string): string | undefined {

@@ -7,12 +7,13 @@ import { DEVICE } from './device.js';
 import { EXPORTER } from './exporter.js';
 import type { FamilyDef } from './family.js';
 import { FLEET } from './fleet.js';
+import { HTTP } from './http.js';
 import { SYNC } from './sync.js';
 
 export { ACK_BUCKETS_SECONDS } from './sync.js';
 export { family, sampleNames, type FamilyArea, type FamilyDef, type FamilyType } from './family.js';
 
-export const F = { ...SYNC, ...DEVICE, ...FLEET, ...EXPORTER } as const;
+export const F = { ...SYNC, ...DEVICE, ...FLEET, ...EXPORTER, ...HTTP } as const;
 
 export type FamilyKey = keyof typeof F;
 

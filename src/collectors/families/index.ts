@@ -1,6 +1,7 @@
 import { DEVICE_EMITTERS } from './device.js';
 import { EXPORTER_EMITTERS } from './exporter.js';
 import { FLEET_EMITTERS } from './fleet.js';
+import { HTTP_EMITTERS } from './http.js';
 import type { FamilyEmitter } from './kit.js';
 import { SYNC_EMITTERS } from './sync.js';
 
@@ -8,4 +9,4 @@ export { isItemFamily, type Family, type FamilyEmitter, type ItemFamily } from '
 export type { ExporterInfo, ScrapeView, SyncView } from './view.js';
 
 /** Every family, in exposition order. Families without samples in a scrape are left out of it. */
-export const EMITTERS: readonly FamilyEmitter[] = [...SYNC_EMITTERS, ...DEVICE_EMITTERS, ...FLEET_EMITTERS, ...EXPORTER_EMITTERS];
+export const EMITTERS: readonly FamilyEmitter[] = [...SYNC_EMITTERS, ...DEVICE_EMITTERS, ...FLEET_EMITTERS, ...EXPORTER_EMITTERS, ...HTTP_EMITTERS];

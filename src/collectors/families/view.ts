@@ -1,3 +1,4 @@
+import type { HttpView } from '../../http/http-stats.js';
 import type { HistogramData } from '../histogram.js';
 import type { Snapshot } from '../snapshot.js';
 
@@ -45,4 +46,6 @@ export interface ScrapeView {
   /** Undefined for sources that read no system:data_sync_info. */
   readonly sync: SyncView | undefined;
   readonly info: ExporterInfo;
+  /** The HTTP layer's counters; undefined until a router or server serves this exporter. */
+  readonly http?: HttpView;
 }
