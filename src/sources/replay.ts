@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Logger } from '../logger.js';
+import { releasePendingFifoOpen } from './fifo.js';
 import { LineSplitter } from './line-splitter.js';
 import { parseReplayLine, REPLAY_SKIP_REASONS } from './replay-line.js';
 import { wallClock, type SourceSink, type SyncSource } from './source.js';
@@ -25,6 +26,7 @@ export class ReplaySource implements SyncSource {
   private closed = false;
   private reading: Promise<void> | undefined;
   private stream: ReturnType<typeof createReadStream> | undefined;
+  private opened = false;
 
   constructor(private readonly options: ReplayOptions) {}
 
@@ -48,6 +50,8 @@ export class ReplaySource implements SyncSource {
       stream.once('open', () => resolve());
       stream.once('error', reject);
     });
+    this.opened = true;
+    if (this.closed) return;
     const log = this.options.logger;
     let lineNo = 0;
     const splitter = new LineSplitter(
@@ -100,6 +104,8 @@ export class ReplaySource implements SyncSource {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A FIFO nobody writes to yet holds its open (and the process) until something does.
+    if (this.stream && !this.opened) releasePendingFifoOpen(this.options.file, 'read');
     this.stream?.destroy();
     await this.reading;
   }
