@@ -4,6 +4,7 @@ import type { ExpositionFormat } from './exposition/format.js';
 import { PromClientBackend } from './backends/prom-client.js';
 import type { ExporterInfo, ScrapeView } from './collectors/families/index.js';
 import { HttpStats } from './http/http-stats.js';
+import { LogLimiter } from './log-limiter.js';
 import type { Logger } from './logger.js';
 import type { RawTick } from './model.js';
 import type { SourceSink, SyncSource } from './sources/source.js';
@@ -75,6 +76,8 @@ export class SyncExporter {
   private readonly stallAfter: number;
   private readonly peerIdMode: PeerIdMode;
   private refreshing: Promise<void> | undefined;
+  /** Repeated errors and unusable commits (a replay line of a million bad ids) are summarised, not logged one by one. */
+  private readonly logLimiter: LogLimiter;
   private closed = false;
   private info: ExporterInfo | undefined;
 
@@ -83,6 +86,9 @@ export class SyncExporter {
     options: ExporterOptions = {},
   ) {
     this.logger = options.logger ?? silentLogger;
+    this.logLimiter = new LogLimiter((kind, suppressed, seconds) =>
+      this.logger.warn({ suppressed, seconds: Math.round(seconds) }, `${suppressed} more "${kind}" lines not logged one by one (the metrics count every one)`),
+    );
     const ownsRegistry = options.registry === undefined;
     this.registry = options.registry ?? new Registry();
     if (options.collectDefaultMetrics ?? ownsRegistry) {
@@ -99,8 +105,12 @@ export class SyncExporter {
       maxPeers: positiveInteger(options.maxPeers ?? DEFAULTS.maxPeers, 'maxPeers'),
       maxTrackedCommits: positiveInteger(options.maxTrackedCommits ?? DEFAULTS.maxTrackedCommits, 'maxTrackedCommits'),
       peerLabels: peerLabeler(this.peerIdMode, options.peerIdHashKey),
-      onError: (error, context) => this.logger.error({ err: error }, `error while ${context}`),
-      onUnusableCommit: (detail) => this.logger.warn(`unusable tracked commit skipped: ${detail}`),
+      onError: (error, context) => {
+        if (this.logLimiter.allow(`error while ${context}`)) this.logger.error({ err: error }, `error while ${context}`);
+      },
+      onUnusableCommit: (detail) => {
+        if (this.logLimiter.allow('unusable tracked commit')) this.logger.warn(`unusable tracked commit skipped: ${detail}`);
+      },
     });
     if (source.skipReasons) this.state.enableReplayCounters(source.skipReasons);
     this.backendName = options.backend ?? 'prom-client';
@@ -238,6 +248,7 @@ export class SyncExporter {
     // An in-flight refresh is not awaited (it may hang); its result is dropped once closed.
     await this.source.close();
     await this.renderer?.close();
+    this.logLimiter.flush();
   }
 
   private sink(): SourceSink {

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { LogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
 import { releasePendingFifoOpen } from './fifo.js';
 import { LineSplitter } from './line-splitter.js';
@@ -53,6 +54,17 @@ export class ReplaySource implements SyncSource {
     this.opened = true;
     if (this.closed) return;
     const log = this.options.logger;
+    const file = this.options.file;
+    // A file of junk must not become a log of junk: a few lines per reason a minute, then a count.
+    const limiter = new LogLimiter((reason, suppressed, seconds) =>
+      log?.warn({ file, reason, suppressed, seconds: Math.round(seconds) }, `${suppressed} more replay lines skipped for ${reason} (not logged one by one)`),
+    );
+    const skipped = new Map<string, number>();
+    const skip = (reason: string) => {
+      sink.skip(reason);
+      skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
+      return limiter.allow(reason);
+    };
     let lineNo = 0;
     const splitter = new LineSplitter(
       this.options.maxLineBytes ?? DEFAULT_REPLAY_MAX_LINE_BYTES,
@@ -61,14 +73,12 @@ export class ReplaySource implements SyncSource {
         const result = parseReplayLine(line);
         if (result.ok === 'blank') return;
         if (result.ok === false) {
-          sink.skip(result.reason);
-          log?.warn({ file: this.options.file, line: lineNo, reason: result.reason }, `replay line skipped: ${result.detail}`);
+          if (skip(result.reason)) log?.warn({ file, line: lineNo, reason: result.reason }, `replay line skipped: ${result.detail}`);
           return;
         }
         // The replay clock only moves forward: a line from the past would rewind every age.
         if (this.clock !== undefined && result.tick.readAt < this.clock) {
-          sink.skip('t_backwards');
-          log?.warn({ file: this.options.file, line: lineNo, t: result.tick.readAt, clock: this.clock }, 'replay line skipped: its t is earlier than the line before');
+          if (skip('t_backwards')) log?.warn({ file, line: lineNo, t: result.tick.readAt, clock: this.clock }, 'replay line skipped: its t is earlier than the line before');
           return;
         }
         this.clock = result.tick.readAt;
@@ -76,8 +86,7 @@ export class ReplaySource implements SyncSource {
       },
       (bytes) => {
         lineNo++;
-        sink.skip('line_too_long');
-        log?.warn({ file: this.options.file, line: lineNo, bytes }, 'replay line skipped: longer than the line limit');
+        if (skip('line_too_long')) log?.warn({ file, line: lineNo, bytes }, 'replay line skipped: longer than the line limit');
       },
     );
     this.reading = new Promise<void>((resolve) => {
@@ -85,7 +94,8 @@ export class ReplaySource implements SyncSource {
       stream.on('end', () => {
         splitter.end();
         this.done = true;
-        log?.info({ file: this.options.file, lines: lineNo }, 'replay applied');
+        limiter.flush();
+        log?.info({ file, lines: lineNo, skipped: Object.fromEntries(skipped) }, 'replay applied');
         resolve();
       });
       stream.on('error', (error) => {
