@@ -85,6 +85,7 @@ async function main(argv: readonly string[], lifecycle: Lifecycle): Promise<numb
 
   let source: SyncSource;
   try {
+    logger.debug({ source: config.source }, 'opening the source');
     const opened = await lifecycle.step(createSource(config, logger), (late) => late.close());
     if (opened.stopped) return stopBeforeServing(opened.signal, 'opening the source', async () => {});
     source = opened.value;
@@ -119,6 +120,7 @@ async function main(argv: readonly string[], lifecycle: Lifecycle): Promise<numb
   let push: OtlpPush | undefined;
   try {
     // A --replay or --record FIFO waits here for its other end; a stop signal must not.
+    logger.debug('starting the source');
     const started = await lifecycle.step(exporter.start());
     if (started.stopped) return stopBeforeServing(started.signal, 'starting the source', () => exporter.close());
     if (otlpEndpoint) {

@@ -6,7 +6,7 @@ interface Tracked {
   /** The HTTP-level socket (a TLSSocket over HTTPS) once a request arrived on it. */
   http: Socket | undefined;
   /** Responses in progress on this connection. */
-  active: number;
+  readonly active: Set<ServerResponse>;
 }
 
 export interface ConnectionTrackerOptions {
@@ -59,7 +59,11 @@ export class ConnectionTracker {
       // checks. The plain net.Server close only stops accepting; this tracker closes the rest.
       NetServer.prototype.close.call(this.server);
       for (const [socket, tracked] of this.sockets) {
-        if (tracked.active > 0) continue; // closed when its response is done
+        if (tracked.active.size > 0) {
+          // Closed when its response is done; the response says it is the connection's last.
+          for (const res of tracked.active) if (!res.headersSent) res.setHeader('Connection', 'close');
+          continue;
+        }
         if (queued(socket, tracked) > 0) closeWhenFlushed(socket, tracked);
         else socket.destroy();
       }
@@ -88,7 +92,7 @@ export class ConnectionTracker {
       socket.destroy();
       return;
     }
-    this.sockets.set(socket, { http: undefined, active: 0 });
+    this.sockets.set(socket, { http: undefined, active: new Set() });
     this.count();
     socket.once('close', () => {
       this.sockets.delete(socket);
@@ -100,7 +104,7 @@ export class ConnectionTracker {
   /** Closes the oldest connection with nothing in progress; false when every one is busy. */
   private evictOne(): boolean {
     for (const [socket, tracked] of this.sockets) {
-      if (tracked.active > 0 || queued(socket, tracked) > 0 || socket.destroyed) continue;
+      if (tracked.active.size > 0 || queued(socket, tracked) > 0 || socket.destroyed) continue;
       socket.destroy();
       this.sockets.delete(socket);
       if (this.options.stats) this.options.stats.connectionsEvicted++;
@@ -114,12 +118,12 @@ export class ConnectionTracker {
     const tracked = this.sockets.get(raw);
     if (!tracked) return;
     tracked.http = req.socket;
-    tracked.active++;
+    tracked.active.add(res);
     // During the drain a response says it is the connection's last.
-    if (this.draining && !res.headersSent) res.setHeader('Connection', 'close');
+    if (this.draining) res.setHeader('Connection', 'close');
     res.once('close', () => {
-      tracked.active--;
-      if (this.draining && tracked.active === 0) closeWhenFlushed(raw, tracked);
+      tracked.active.delete(res);
+      if (this.draining && tracked.active.size === 0) closeWhenFlushed(raw, tracked);
     });
   }
 

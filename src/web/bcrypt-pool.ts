@@ -34,13 +34,17 @@ interface Job {
 interface Slot {
   readonly worker: Worker;
   job: Job | undefined;
+  idle: NodeJS.Timeout | undefined;
 }
+
+/** A worker with nothing to do for this long exits; the next check starts another (ms). */
+const IDLE_MS = 30_000;
 
 /**
  * bcrypt comparisons on worker threads, so a flood of logins never blocks the event loop that
  * serves scrapes. At most `size` comparisons run at once; the caller queues the rest (see
- * BasicAuthVerifier for the fair queue). Workers start on first use and never keep the process
- * alive.
+ * BasicAuthVerifier for the fair queue). Workers start on first use, exit after 30 s without
+ * work, and never keep the process alive.
  */
 export class BcryptPool {
   readonly size: number;
@@ -65,6 +69,7 @@ export class BcryptPool {
       const slot = this.slots.find((s) => !s.job) ?? this.spawn();
       if (!slot) return resolve({ matches: false, ms: 0 });
       const job: Job = { id: this.nextId++, password, hash, resolve };
+      clearTimeout(slot.idle);
       slot.job = job;
       slot.worker.postMessage({ id: job.id, password, hash });
     });
@@ -73,7 +78,10 @@ export class BcryptPool {
   async close(): Promise<void> {
     this.closed = true;
     const slots = this.slots.splice(0);
-    for (const slot of slots) slot.job?.resolve({ matches: false, ms: 0 });
+    for (const slot of slots) {
+      clearTimeout(slot.idle);
+      slot.job?.resolve({ matches: false, ms: 0 });
+    }
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
@@ -81,15 +89,17 @@ export class BcryptPool {
     if (this.slots.length >= this.size) return undefined;
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptjs: bcryptjsPath() } });
     worker.unref();
-    const slot: Slot = { worker, job: undefined };
+    const slot: Slot = { worker, job: undefined, idle: undefined };
     worker.on('message', (message: { id: number; matches: boolean; ms: number }) => {
       const job = slot.job;
       if (!job || job.id !== message.id) return;
       slot.job = undefined;
+      slot.idle = setTimeout(() => void worker.terminate(), IDLE_MS).unref();
       job.resolve({ matches: message.matches === true, ms: message.ms });
     });
     const fail = () => {
-      // A worker that died answers "no match" for its job and is replaced on next use.
+      // A worker that died (or idled out) answers "no match" for its job and is replaced on next use.
+      clearTimeout(slot.idle);
       slot.job?.resolve({ matches: false, ms: 0 });
       slot.job = undefined;
       const i = this.slots.indexOf(slot);
