@@ -11,7 +11,6 @@ export const HTTP = {
     'Connections closed by the --max-connections cap: evicted (an idle or still-sending connection closed to make room) or rejected (a new one closed at once, every connection busy).',
     ['reason'],
   ),
-  scrapesInFlight: f('ditto_sync_exporter_scrapes_in_flight', 'gauge', '/metrics requests in progress, this one included.'),
   scrapesRejected: f('ditto_sync_exporter_scrapes_rejected_total', 'counter', '/metrics requests answered 503 with Retry-After because --max-concurrent-scrapes were in progress.'),
   scrapesShared: f('ditto_sync_exporter_scrapes_shared_total', 'counter', '/metrics requests served by a render (and gzip) that a concurrent request of the same snapshot and format had started.'),
   rendersCancelled: f('ditto_sync_exporter_renders_cancelled_total', 'counter', 'Renders stopped part-way because every client waiting for them had gone away.'),

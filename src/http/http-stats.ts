@@ -13,6 +13,7 @@ export class HttpStats {
   connectionsEvicted = 0;
   /** New connections closed at once: the cap was reached and every connection was busy. */
   connectionsRejected = 0;
+  /** /metrics requests in progress (the cap's count; not a family: a scrape would count itself). */
   scrapesInFlight = 0;
   /** /metrics requests answered 503 by --max-concurrent-scrapes. */
   scrapesRejected = 0;
@@ -33,7 +34,6 @@ export class HttpStats {
             ['rejected', this.connectionsRejected],
           ])
         : undefined,
-      scrapesInFlight: this.scrapesInFlight,
       scrapesRejected: this.scrapesRejected,
       scrapesShared: this.scrapesShared,
       rendersCancelled: this.rendersCancelled,
@@ -47,7 +47,6 @@ export interface HttpView {
   /** Undefined unless the exporter's own server is running (a mounted router sees no connections). */
   readonly connections: number | undefined;
   readonly connectionsClosed: ReadonlyMap<'evicted' | 'rejected', number> | undefined;
-  readonly scrapesInFlight: number;
   readonly scrapesRejected: number;
   readonly scrapesShared: number;
   readonly rendersCancelled: number;

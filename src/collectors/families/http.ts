@@ -8,7 +8,6 @@ const http = (get: (h: HttpView) => number | undefined) => (v: ScrapeView) => (v
 export const HTTP_EMITTERS: readonly FamilyEmitter[] = [
   single(F.httpConnections, http((h) => h.connections)),
   byLabel(F.httpConnectionsClosed, 'reason', (v) => v.http?.connectionsClosed),
-  single(F.scrapesInFlight, http((h) => h.scrapesInFlight)),
   single(F.scrapesRejected, http((h) => h.scrapesRejected)),
   single(F.scrapesShared, http((h) => h.scrapesShared)),
   single(F.rendersCancelled, http((h) => h.rendersCancelled)),
