@@ -144,6 +144,8 @@ describe('bounded shutdown of the CLI', () => {
     const store = join(scratch, 'store');
     const first = await startCli(['--persistence-dir', store, '--log-level', 'warn', '--shutdown-grace', '30']);
     const halfSent = rawClient(first.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\n');
+    // A request on a later connection is answered only once the server has the half-sent one.
+    await rawClient(first.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n').headersDone;
     const exited = exitOf(first.child);
     first.child.kill('SIGTERM');
     const result = await within(exited, 20_000);

@@ -32,6 +32,7 @@ export interface ConnectionTrackerOptions {
 export class ConnectionTracker {
   private readonly sockets = new Map<Socket, Tracked>();
   private draining = false;
+  private drainDone: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
   constructor(
@@ -51,30 +52,36 @@ export class ConnectionTracker {
    * Stops accepting and closes every connection within `graceMs`: at once for those with nothing
    * in progress, once their response is delivered for the others. Resolves when none is left.
    */
-  async drain(graceMs: number): Promise<void> {
-    if (!this.draining) {
-      this.draining = true;
-      // http.Server#close() also destroys every connection whose response has *ended*, even with
-      // megabytes of it still queued for a slow reader, and stops the header and request timeout
-      // checks. The plain net.Server close only stops accepting; this tracker closes the rest.
-      NetServer.prototype.close.call(this.server);
-      for (const [socket, tracked] of this.sockets) {
-        if (tracked.active.size > 0) {
-          // Closed when its response is done; the response says it is the connection's last.
-          for (const res of tracked.active) if (!res.headersSent) res.setHeader('Connection', 'close');
-          continue;
-        }
-        if (queued(socket, tracked) > 0) closeWhenFlushed(socket, tracked);
-        else socket.destroy();
+  drain(graceMs: number): Promise<void> {
+    this.drainDone ??= this.runDrain(graceMs);
+    return this.drainDone;
+  }
+
+  private async runDrain(graceMs: number): Promise<void> {
+    this.draining = true;
+    // http.Server#close() also destroys every connection whose response has *ended*, even with
+    // megabytes of it still queued for a slow reader, and stops the header and request timeout
+    // checks. The plain net.Server close only stops accepting; this tracker closes the rest.
+    NetServer.prototype.close.call(this.server);
+    for (const [socket, tracked] of this.sockets) {
+      if (tracked.active.size > 0) {
+        // Closed when its response is done; the response says it is the connection's last.
+        for (const res of tracked.active) if (!res.headersSent) res.setHeader('Connection', 'close');
+        continue;
       }
+      if (queued(socket, tracked) > 0) closeWhenFlushed(socket, tracked);
+      else socket.destroy();
     }
-    if (this.sockets.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      this.drained = resolve;
-      timer = setTimeout(() => this.closeAll(), graceMs);
-    });
-    clearTimeout(timer);
+    if (this.sockets.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        timer = setTimeout(() => this.closeAll(), graceMs);
+      });
+      clearTimeout(timer);
+    }
+    // Nothing is left: now http.Server#close() only stops its timeout checks.
+    this.server.close();
   }
 
   /** Closes every connection now (the grace is over, or a second signal cut it short). */
