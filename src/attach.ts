@@ -17,6 +17,8 @@ export type AttachOptions = ExporterOptions & {
    * only if you call trackCommit() yourself.
    */
   readonly trackWrites?: boolean;
+  /** The router's /metrics requests in progress at most; more get 503 with Retry-After (default 16). */
+  readonly maxConcurrentScrapes?: number;
 };
 
 export interface AttachedSyncExporter {
@@ -79,7 +81,7 @@ export async function attachSyncExporter(ditto: Ditto, options: AttachOptions = 
     exporter,
     source,
     registry: exporter.registry,
-    router: createRouter(exporter, logger),
+    router: createRouter(exporter, logger, { maxConcurrentScrapes: options.maxConcurrentScrapes }),
     trackCommit,
     instrumentStore,
     metrics: (format: ExpositionFormat = 'prometheus') => exporter.scrape(format),

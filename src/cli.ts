@@ -4,7 +4,8 @@ import { CommanderError, configErrorLine, parseConfig, type CliConfig } from './
 import { resolveOtlpEndpoint, startOtlpPush, type OtlpPush } from './backends/otlp-push.js';
 import { SyncExporter } from './exporter.js';
 import { createLogger } from './logger.js';
-import { boundPort, closeServer, createApp, createRouter, listen } from './server.js';
+import { Lifecycle } from './lifecycle.js';
+import { boundPort, closeAllNow, closeServer, createApp, createRouter, listen } from './server.js';
 import { createSource } from './sources/create.js';
 import type { SyncSource } from './sources/source.js';
 import { createServerFactory, describeWebConfig, loadWebConfig, secureRouter, WebConfigError, type WebConfig } from './web/index.js';
@@ -32,8 +33,13 @@ function dittoConfigErrorLine(error: unknown): string | undefined {
   return flag ? `${flag}${error.message.slice(field.length)}` : error.message;
 }
 
+/** Abandoned start-up steps (a store still opening) get this long to finish and be released. */
+const SETTLE_MS = 10_000;
+/** After the grace period, releasing the source and the last OTLP push get this long before exit 1. */
+const RELEASE_LIMIT_MS = 10_000;
+
 /** Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad flags or configuration. */
-async function main(argv: readonly string[]): Promise<number> {
+async function main(argv: readonly string[], lifecycle: Lifecycle): Promise<number> {
   let config: CliConfig;
   try {
     config = parseConfig(argv);
@@ -57,7 +63,9 @@ async function main(argv: readonly string[]): Promise<number> {
   let web: WebConfig | undefined;
   if (config.webConfigFile) {
     try {
-      web = await loadWebConfig(config.webConfigFile);
+      const loaded = await lifecycle.step(loadWebConfig(config.webConfigFile));
+      if (loaded.stopped) return 0; // nothing is open yet
+      web = loaded.value;
     } catch (error) {
       if (!(error instanceof WebConfigError)) throw error;
       process.stderr.write(`ditto-sync-exporter: ${error.message}\n`);
@@ -66,15 +74,33 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const logger = createLogger(config.logLevel);
+  for (const warning of config.warnings) logger.warn(warning);
+
+  /** A stop signal before the port listens: release what is open (or still opening), then exit 0. */
+  const stopBeforeServing = async (signal: string, step: string, release: () => Promise<void>) => {
+    logger.info({ signal, step }, `stop signal while ${step}: releasing what is open`);
+    await release().catch((error: unknown) => logger.error({ err: error }, 'releasing failed'));
+    if (!(await lifecycle.settle(SETTLE_MS))) logger.error(`a start-up step did not finish within ${SETTLE_MS / 1000}s; exiting anyway`);
+    logger.info('stopped');
+    return 0;
+  };
+
   let source: SyncSource;
   let engineMetricsUrl: string | undefined;
   try {
-    ({ source, engineMetricsUrl } = await createSource(config, logger));
+    logger.debug({ source: config.source }, 'opening the source');
+    const opened = await lifecycle.step(createSource(config, logger), (late) => late.source.close());
+    if (opened.stopped) return stopBeforeServing(opened.signal, 'opening the source', async () => {});
+    ({ source, engineMetricsUrl } = opened.value);
   } catch (error) {
     const line = dittoConfigErrorLine(error);
     if (line !== undefined) {
       process.stderr.write(`ditto-sync-exporter: ${line}\n`);
       return 2;
+    }
+    if (error instanceof Error && error.name === 'DittoEnvironmentError') {
+      process.stderr.write(`ditto-sync-exporter: ${error.message}\n`);
+      return 1;
     }
     logger.error({ err: error }, `cannot open the source: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
@@ -99,32 +125,36 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let server: Server | undefined;
   let push: OtlpPush | undefined;
-  let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
-    stopping ??= (async () => {
-      logger.info({ signal }, 'shutting down');
-      if (server) await closeServer(server);
-      // One last push before the source goes away.
-      await push?.shutdown();
-      await exporter.close();
-      logger.info('stopped');
-    })();
-    return stopping;
-  };
-
   try {
-    await exporter.start();
+    // A --replay or --record FIFO waits here for its other end; a stop signal must not.
+    logger.debug('starting the source');
+    const started = await lifecycle.step(exporter.start());
+    if (started.stopped) return stopBeforeServing(started.signal, 'starting the source', () => exporter.close());
     if (otlpEndpoint) {
       push = startOtlpPush({ target: exporter, endpoint: otlpEndpoint, intervalMs: config.otlpInterval * 1000, serviceInstanceId: source.localPeerId, logger });
       logger.info({ endpoint: push.endpoint, intervalSeconds: config.otlpInterval }, 'pushing metrics over OTLP/HTTP');
     }
-    const app = createApp(secureRouter(createRouter(exporter, logger), web, { logger }), logger);
-    server = await listen(app, {
-      host: config.listen.host,
-      port: config.listen.port,
-      // Also without a web config: it enforces the slow-client timeouts promptly.
-      createServer: createServerFactory(web?.tls, { logger }),
-    });
+    const router = createRouter(exporter, logger, { maxConcurrentScrapes: config.maxConcurrentScrapes });
+    const app = createApp(secureRouter(router, web, { logger, stats: exporter.http }), logger);
+    const listening = await lifecycle.step(
+      listen(app, {
+        host: config.listen.host,
+        port: config.listen.port,
+        maxConnections: config.maxConnections,
+        stats: exporter.http,
+        // Also without a web config: it enforces the slow-client timeouts promptly.
+        createServer: createServerFactory(web?.tls, { logger }),
+      }),
+      (late) => closeServer(late, 0),
+    );
+    if (listening.stopped) {
+      const openPush = push;
+      return stopBeforeServing(listening.signal, 'binding the port', async () => {
+        await openPush?.shutdown();
+        await exporter.close();
+      });
+    }
+    server = listening.value;
   } catch (error) {
     logger.error({ err: error }, `cannot start: ${error instanceof Error ? error.message : String(error)}`);
     await push?.shutdown().catch(() => {});
@@ -132,19 +162,43 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   logger.info(
-    { source: source.kind, backend: config.backend, address: `${config.listen.host}:${boundPort(server)}`, web: describeWebConfig(web), engineMetrics: engineMetricsUrl, publishHealth: config.publishHealth },
+    {
+      source: source.kind,
+      backend: config.backend,
+      address: `${config.listen.host ?? '*'}:${boundPort(server)}`,
+      web: describeWebConfig(web),
+      engineMetrics: engineMetricsUrl,
+      publishHealth: config.publishHealth,
+    },
     'serving /metrics',
   );
 
-  await new Promise<void>((resolve) => {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => void stop(signal).then(resolve, resolve));
-    }
+  const signal = await lifecycle.stopped;
+  const graceMs = config.shutdownGrace * 1000;
+  logger.info({ signal, graceSeconds: config.shutdownGrace }, 'shutting down');
+  const serving = server;
+  lifecycle.onRepeat((again) => {
+    logger.warn({ signal: again }, 'stop signal during shutdown: closing every connection now');
+    closeAllNow(serving);
   });
+  // Shutdown is bounded whatever hangs: past the grace and the release limit, exit 1.
+  const deadline = setTimeout(() => {
+    logger.error(`shutdown did not finish within ${config.shutdownGrace}s + ${RELEASE_LIMIT_MS / 1000}s; exiting`);
+    process.exit(1);
+  }, graceMs + RELEASE_LIMIT_MS);
+  deadline.unref();
+  await closeServer(server, graceMs);
+  // One last push before the source goes away.
+  await push?.shutdown().catch((error: unknown) => logger.error({ err: error }, 'the last OTLP push failed'));
+  await exporter.close();
+  clearTimeout(deadline);
+  logger.info('stopped');
   return 0;
 }
 
-main(process.argv.slice(2)).then(
+// Listening for stop signals is the first thing the process does, before anything is opened.
+const lifecycle = new Lifecycle();
+main(process.argv.slice(2), lifecycle).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`ditto-sync-exporter: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,9 +1,10 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { integer, milliseconds, number, parseBoolean, seconds, type BoundedParser } from './config-parsers.js';
 import { BACKENDS, type BackendName } from './backends/backend.js';
 import { DEFAULTS } from './exporter.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
-import { DEFAULT_PORT } from './server.js';
+import { DEFAULT_PORT, SERVER_DEFAULTS } from './server.js';
 import { DEFAULT_MESH, type MeshOptions } from './sources/mesh-simulator.js';
 import { DEFAULT_REPLAY_MAX_LINE_BYTES } from './sources/replay.js';
 import { FLEET_DEFAULTS } from './sources/fleet/defaults.js';
@@ -13,7 +14,8 @@ import { PEER_ID_MODES, type PeerIdMode } from './state/peer-labels.js';
 import { DITTO_LOG_LEVELS, type DittoLogLevelName as DittoLogLevel } from './sources/ditto-log-levels.js';
 
 export interface ListenAddress {
-  readonly host: string;
+  /** Undefined for every interface: IPv6 and IPv4 where the host has both, as Node's listen() does. */
+  readonly host: string | undefined;
   readonly port: number;
 }
 
@@ -34,6 +36,12 @@ export interface CliConfig {
   readonly otlpEndpoint: string | undefined;
   readonly otlpInterval: number;
   readonly webConfigFile: string | undefined;
+  readonly maxConnections: number;
+  readonly maxConcurrentScrapes: number;
+  /** Seconds in-flight responses get after a stop signal. */
+  readonly shutdownGrace: number;
+  /** Problems worth a log line that do not stop start-up (variables for another source). */
+  readonly warnings: readonly string[];
   readonly record: string | undefined;
   readonly replay: string | undefined;
   readonly replayMaxLineBytes: number;
@@ -88,31 +96,6 @@ const oneOf =
   (v: string): T =>
     (values as readonly string[]).includes(v) ? (v as T) : fail(`expected one of ${values.join(', ')}`);
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  return /^\d+$/.test(v.trim()) && Number.isSafeInteger(n) && n > 0 ? n : fail('expected a positive integer');
-};
-
-const nonNegativeInt = (v: string): number => {
-  const n = Number(v);
-  return /^\d+$/.test(v.trim()) && Number.isSafeInteger(n) ? n : fail('expected a non-negative integer');
-};
-
-const seconds = (v: string): number => {
-  const n = Number(v);
-  return v.trim() !== '' && Number.isFinite(n) && n > 0 ? n : fail('expected a positive number of seconds');
-};
-
-const nonNegativeNumber = (v: string): number => {
-  const n = Number(v);
-  return v.trim() !== '' && Number.isFinite(n) && n >= 0 ? n : fail('expected a non-negative number');
-};
-
-const probability = (v: string): number => {
-  const n = nonNegativeNumber(v);
-  return n <= 1 ? n : fail('expected a probability between 0 and 1');
-};
-
 const nonEmpty = (v: string): string => (v.trim() !== '' ? v : fail('expected a non-empty value'));
 
 const url = (v: string): string => {
@@ -124,12 +107,12 @@ const url = (v: string): string => {
   }
 };
 
-/** `HOST:PORT`, `:PORT` (every interface) or `[IPv6]:PORT`. */
+/** `HOST:PORT`, `:PORT` (every interface, IPv6 and IPv4) or `[IPv6]:PORT`. */
 export function parseListen(v: string): ListenAddress {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(v.trim());
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) return fail('expected HOST:PORT, :PORT or [IPv6]:PORT with a port up to 65535');
-  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+  return { host: m[1] ?? (m[2] || undefined), port };
 }
 
 const hostPort = (v: string): string => {
@@ -146,73 +129,125 @@ const hostPortList = (v: string, previous: string[] | undefined): string[] => [
     .map(hostPort),
 ];
 
-interface FlagSpec {
+export interface FlagSpec {
   readonly flags: string;
   readonly env: string;
   readonly description: string;
   readonly group: string;
   readonly default?: unknown;
   readonly defaultText?: string;
-  readonly parse?: (value: string, previous: never) => unknown;
+  /** A BoundedParser documents its accepted range in --help and the README. */
+  readonly parse?: ((value: string, previous: never) => unknown) & Partial<Pick<BoundedParser<unknown>, 'bounds' | 'range' | 'integer'>>;
+  /** Sources the flag applies to; given on the command line with another source, it is refused. */
+  readonly sources?: readonly SourceKind[];
 }
 
+/**
+ * The accepted range of every numeric flag. Durations a timer waits for stay within what Node's
+ * timers hold (2^31-1 ms); counts stay within what memory holds.
+ */
+export const BOUNDS = {
+  // About 1 kB of state and 1 kB of body per peer: 100,000 peers is a 100 MB body per scrape.
+  maxPeers: integer({ min: 1, max: 100_000 }),
+  // Under 100 bytes per tracked commit: a million is under 100 MB.
+  maxTrackedCommits: integer({ min: 1, max: 1_000_000 }),
+  maxSnapshotAge: seconds({ min: 0.1, max: 86_400 }),
+  refreshTimeout: seconds({ min: 0.1, max: 600, timer: true }),
+  stallAfter: seconds({ min: 1, max: 604_800 }),
+  otlpInterval: seconds({ min: 0.1, max: 86_400, timer: true }),
+  shutdownGrace: seconds({ min: 0, max: 3_600, timer: true }),
+  maxConnections: integer({ min: 1, max: 65_536 }),
+  maxConcurrentScrapes: integer({ min: 1, max: 10_000 }),
+  // V8 strings hold at most 2^29-24 characters; a line is decoded into one.
+  replayMaxLineBytes: integer({ min: 1, max: 256 * 1024 * 1024 }),
+  simulateDevices: integer({ min: 0, max: 100_000 }),
+  simulateCloudServers: integer({ min: 0, max: 1_000 }),
+  simulateWriteRate: number({ min: 0, max: 1_000 }, 'per second'),
+  simulateChurn: number({ min: 0, max: 1 }),
+  // SimulateSource refuses ticks under 10 ms; a day is plenty for a demo.
+  simulateTickMs: milliseconds({ min: 10, max: 86_400_000 }),
+  simulateOutage: seconds({ min: 0, max: 31_536_000 }),
+  simulateSeed: integer({ min: 0, max: 2 ** 32 - 1 }),
+  // The beacon is a write into the store: from ten times a second (tests) to once a day.
+  publishInterval: seconds({ min: 0.1, max: 86_400, timer: true }),
+  fleetInterval: seconds({ min: 0.1, max: 86_400, timer: true }),
+  // One page's JSON is parsed in one go (about 25 ms per 500 documents here).
+  fleetPageSize: integer({ min: 1, max: 10_000 }),
+  fleetRequestTimeout: seconds({ min: 0.1, max: 600, timer: true }),
+  fleetRetries: integer({ min: 0, max: 10 }),
+  // About 1.5 kB of heap and 1.2 kB of body per device with series.
+  maxDevices: integer({ min: 1, max: 1_000_000 }),
+  shard: integer({ min: 0, max: 9_999 }),
+  totalShards: integer({ min: 1, max: 10_000 }),
+  fleetLiveTimeout: seconds({ min: 0.1, max: 600, timer: true }),
+} as const satisfies Record<string, BoundedParser<number>>;
+
 const d = DEFAULT_MESH;
+const ditto = ['ditto'] as const;
+const simulate = ['simulate'] as const;
+const replay = ['replay'] as const;
+const fleet = ['fleet'] as const;
+/** Sources that read system:data_sync_info. */
+const sync = ['ditto', 'replay', 'simulate'] as const;
 
 /** Every flag, its environment twin, default and parser: the CLI, `--help` and the README table come from here. */
 export const FLAGS: readonly FlagSpec[] = [
   { group: 'exporter', flags: '--source <kind>', env: 'DITTO_EXPORTER_SOURCE', description: `where rows come from: ${SOURCE_KINDS.join('|')}`, default: 'ditto', parse: oneOf(SOURCE_KINDS) },
-  { group: 'exporter', flags: '--listen <host:port>', env: 'DITTO_EXPORTER_LISTEN', description: 'address to serve /metrics on (":PORT" = every interface)', default: `:${DEFAULT_PORT}`, parse: (v: string) => (parseListen(v), v) },
+  { group: 'exporter', flags: '--listen <host:port>', env: 'DITTO_EXPORTER_LISTEN', description: 'address to serve /metrics on (":PORT" = every interface, IPv6 and IPv4)', default: `:${DEFAULT_PORT}`, parse: (v: string) => (parseListen(v), v) },
   { group: 'exporter', flags: '--log-level <level>', env: 'DITTO_EXPORTER_LOG_LEVEL', description: `exporter log level: ${LOG_LEVELS.join('|')}`, default: 'info', parse: oneOf(LOG_LEVELS) },
-  { group: 'exporter', flags: '--max-peers <n>', env: 'DITTO_EXPORTER_MAX_PEERS', description: 'per-peer series for at most this many peers (cloud servers always kept)', default: DEFAULTS.maxPeers, parse: positiveInt },
-  { group: 'exporter', flags: '--max-tracked-commits <n>', env: 'DITTO_EXPORTER_MAX_TRACKED_COMMITS', description: 'unacked local commits remembered before the oldest are dropped', default: DEFAULTS.maxTrackedCommits, parse: positiveInt },
-  { group: 'exporter', flags: '--max-snapshot-age <seconds>', env: 'DITTO_EXPORTER_MAX_SNAPSHOT_AGE', description: 'a scrape re-reads system:data_sync_info when the latest snapshot is older', default: DEFAULTS.maxSnapshotAge, parse: seconds },
-  { group: 'exporter', flags: '--refresh-timeout <seconds>', env: 'DITTO_EXPORTER_REFRESH_TIMEOUT', description: 'a scrape waits at most this long for that re-read, then reports the older snapshot', default: DEFAULTS.refreshTimeout, parse: seconds },
-  { group: 'exporter', flags: '--stall-after <seconds>', env: 'DITTO_EXPORTER_STALL_AFTER', description: '/readyz fails when the snapshot is older than this', default: DEFAULTS.stallAfter, parse: seconds },
+  { group: 'exporter', flags: '--max-peers <n>', env: 'DITTO_EXPORTER_MAX_PEERS', description: 'per-peer series for at most this many peers (cloud servers always kept)', default: DEFAULTS.maxPeers, parse: BOUNDS.maxPeers },
+  { group: 'exporter', flags: '--max-tracked-commits <n>', env: 'DITTO_EXPORTER_MAX_TRACKED_COMMITS', description: 'unacked local commits remembered before the oldest are dropped', default: DEFAULTS.maxTrackedCommits, parse: BOUNDS.maxTrackedCommits },
+  { group: 'exporter', flags: '--max-snapshot-age <seconds>', env: 'DITTO_EXPORTER_MAX_SNAPSHOT_AGE', description: 'a scrape re-reads system:data_sync_info when the latest snapshot is older', default: DEFAULTS.maxSnapshotAge, parse: BOUNDS.maxSnapshotAge },
+  { group: 'exporter', flags: '--refresh-timeout <seconds>', env: 'DITTO_EXPORTER_REFRESH_TIMEOUT', description: 'a scrape waits at most this long for that re-read, then reports the older snapshot', default: DEFAULTS.refreshTimeout, parse: BOUNDS.refreshTimeout },
+  { group: 'exporter', flags: '--stall-after <seconds>', env: 'DITTO_EXPORTER_STALL_AFTER', description: '/readyz fails when the snapshot is older than this', default: DEFAULTS.stallAfter, parse: BOUNDS.stallAfter },
   { group: 'exporter', flags: '--peer-id-label <mode>', env: 'DITTO_EXPORTER_PEER_ID_LABEL', description: `peer_id label: ${PEER_ID_MODES.join('|')} (hash = keyed hash, none = aggregates only)`, default: DEFAULTS.peerIdLabel, parse: oneOf(PEER_ID_MODES) },
-  { group: 'exporter', flags: '--peer-id-hash-key <key>', env: 'DITTO_EXPORTER_PEER_ID_HASH_KEY', description: 'secret key for --peer-id-label hash and --fleet-device-id-label hash (required with them; one key, so a device hashes alike in both)', parse: nonEmpty },
-  { group: 'exporter', flags: '--no-peer-device-name', env: 'DITTO_EXPORTER_NO_PEER_DEVICE_NAME', description: 'leave the device_name label (user-chosen, can be personal) out of ditto_sync_peer_info' },
-  { group: 'exporter', flags: '--no-process-metrics', env: 'DITTO_EXPORTER_NO_PROCESS_METRICS', description: "leave out prom-client's process_* and nodejs_* metrics" },
+  { group: 'exporter', flags: '--peer-id-hash-key <key>', env: 'DITTO_EXPORTER_PEER_ID_HASH_KEY', description: 'secret key for --peer-id-label hash and --fleet-device-id-label hash (required with them, refused without them; one key, so a device hashes alike in both)', parse: nonEmpty },
+  { group: 'exporter', flags: '--no-peer-device-name', env: 'DITTO_EXPORTER_NO_PEER_DEVICE_NAME', description: 'leave the device_name label (user-chosen, can be personal) out of ditto_sync_peer_info (variable: true or false)', sources: sync },
+  { group: 'exporter', flags: '--no-process-metrics', env: 'DITTO_EXPORTER_NO_PROCESS_METRICS', description: "leave out prom-client's process_* and nodejs_* metrics (variable: true or false)" },
   { group: 'exporter', flags: '--backend <name>', env: 'DITTO_EXPORTER_BACKEND', description: `metrics library behind /metrics: ${BACKENDS.join('|')}`, default: 'prom-client', parse: oneOf(BACKENDS) },
   { group: 'exporter', flags: '--otlp-endpoint <url>', env: 'DITTO_EXPORTER_OTLP_ENDPOINT', description: 'push metrics over OTLP/HTTP to this URL (also OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)', parse: url },
-  { group: 'exporter', flags: '--otlp-interval <seconds>', env: 'DITTO_EXPORTER_OTLP_INTERVAL', description: 'seconds between OTLP pushes', default: 15, parse: seconds },
+  { group: 'exporter', flags: '--otlp-interval <seconds>', env: 'DITTO_EXPORTER_OTLP_INTERVAL', description: 'seconds between OTLP pushes', default: 15, parse: BOUNDS.otlpInterval },
   { group: 'exporter', flags: '--web.config.file <path>', env: 'DITTO_EXPORTER_WEB_CONFIG_FILE', description: 'exporter-toolkit web config: TLS, basic auth, bearer token', parse: nonEmpty },
+  { group: 'exporter', flags: '--max-connections <n>', env: 'DITTO_EXPORTER_MAX_CONNECTIONS', description: 'open HTTP connections at most; at the cap a new one evicts the oldest idle one, or is closed', default: SERVER_DEFAULTS.maxConnections, parse: BOUNDS.maxConnections },
+  { group: 'exporter', flags: '--max-concurrent-scrapes <n>', env: 'DITTO_EXPORTER_MAX_CONCURRENT_SCRAPES', description: '/metrics requests in progress at most; more get 503 with Retry-After', default: SERVER_DEFAULTS.maxConcurrentScrapes, parse: BOUNDS.maxConcurrentScrapes },
+  { group: 'exporter', flags: '--shutdown-grace <seconds>', env: 'DITTO_EXPORTER_SHUTDOWN_GRACE', description: 'on SIGTERM/SIGINT/SIGHUP, in-flight responses get this long to finish before every connection is closed', default: SERVER_DEFAULTS.shutdownGraceSeconds, parse: BOUNDS.shutdownGrace },
   { group: 'exporter', flags: '--record <file>', env: 'DITTO_EXPORTER_RECORD', description: 'append every tick to this file in the replay format (for --source replay later)', parse: nonEmpty },
-  { group: 'replay', flags: '--replay <file>', env: 'DITTO_EXPORTER_REPLAY', description: 'JSON Lines file to replay (with --source replay)', parse: nonEmpty },
-  { group: 'replay', flags: '--replay-max-line-bytes <n>', env: 'DITTO_EXPORTER_REPLAY_MAX_LINE_BYTES', description: 'longer replay lines are skipped and counted', default: DEFAULT_REPLAY_MAX_LINE_BYTES, parse: positiveInt },
-  { group: 'simulate', flags: '--simulate-devices <n>', env: 'DITTO_EXPORTER_SIMULATE_DEVICES', description: 'simulated small peers', default: d.devices, parse: nonNegativeInt },
-  { group: 'simulate', flags: '--simulate-cloud-servers <n>', env: 'DITTO_EXPORTER_SIMULATE_CLOUD_SERVERS', description: 'simulated cloud server sessions', default: d.cloudServers, parse: nonNegativeInt },
-  { group: 'simulate', flags: '--simulate-write-rate <per-second>', env: 'DITTO_EXPORTER_SIMULATE_WRITE_RATE', description: 'simulated local writes per second', default: d.writeRate, parse: nonNegativeNumber },
-  { group: 'simulate', flags: '--simulate-churn <p>', env: 'DITTO_EXPORTER_SIMULATE_CHURN', description: 'chance per device per tick to connect or disconnect', default: d.churn, parse: probability },
-  { group: 'simulate', flags: '--simulate-tick-ms <ms>', env: 'DITTO_EXPORTER_SIMULATE_TICK_MS', description: 'milliseconds between simulated observer ticks', default: 500, parse: positiveInt },
-  { group: 'simulate', flags: '--simulate-outage-after <seconds>', env: 'DITTO_EXPORTER_SIMULATE_OUTAGE_AFTER', description: 'seconds after start when the scripted cloud outage begins', default: d.outageAfter, parse: nonNegativeNumber },
-  { group: 'simulate', flags: '--simulate-outage-duration <seconds>', env: 'DITTO_EXPORTER_SIMULATE_OUTAGE_DURATION', description: 'length of each cloud outage (0 = none)', default: d.outageDuration, parse: nonNegativeNumber },
-  { group: 'simulate', flags: '--simulate-outage-every <seconds>', env: 'DITTO_EXPORTER_SIMULATE_OUTAGE_EVERY', description: 'outage period (0 = a single outage)', default: d.outageEvery, parse: nonNegativeNumber },
-  { group: 'simulate', flags: '--simulate-seed <n>', env: 'DITTO_EXPORTER_SIMULATE_SEED', description: 'random seed of the simulated mesh', default: d.seed, parse: nonNegativeInt },
-  { group: 'fleet', flags: '--fleet-url <url>', env: 'DITTO_EXPORTER_FLEET_URL', description: 'Ditto Server HTTP API base from the portal, which may include a path; /api/v5/store/execute is appended (--source fleet)', parse: url },
-  { group: 'fleet', flags: '--fleet-api-key-file <path>', env: 'DITTO_EXPORTER_FLEET_API_KEY_FILE', description: `file holding the Ditto Server API key, re-read before every inventory read (or the key itself in ${FLEET_API_KEY_ENV}); use a read-only key`, parse: nonEmpty },
-  { group: 'fleet', flags: '--fleet-interval <seconds>', env: 'DITTO_EXPORTER_FLEET_INTERVAL', description: 'seconds from the start of one inventory read to the next; scrapes serve the last complete inventory', default: FLEET_DEFAULTS.intervalSeconds, parse: seconds },
-  { group: 'fleet', flags: '--fleet-page-size <n>', env: 'DITTO_EXPORTER_FLEET_PAGE_SIZE', description: 'documents per inventory request (paged by _id)', default: FLEET_DEFAULTS.pageSize, parse: positiveInt },
-  { group: 'fleet', flags: '--fleet-request-timeout <seconds>', env: 'DITTO_EXPORTER_FLEET_REQUEST_TIMEOUT', description: 'timeout of each inventory request, body included', default: FLEET_DEFAULTS.requestTimeoutSeconds, parse: seconds },
-  { group: 'fleet', flags: '--fleet-retries <n>', env: 'DITTO_EXPORTER_FLEET_RETRIES', description: 'retries of a request answered 408, 429 or 503 (jittered exponential backoff, Retry-After honoured)', default: FLEET_DEFAULTS.retries, parse: nonNegativeInt },
-  { group: 'fleet', flags: '--max-devices <n>', env: 'DITTO_EXPORTER_MAX_DEVICES', description: 'per-device series for at most this many devices of the shard (the aggregates count every device)', default: FLEET_DEFAULTS.maxDevices, parse: positiveInt },
-  { group: 'fleet', flags: '--fleet-device-id-label <mode>', env: 'DITTO_EXPORTER_FLEET_DEVICE_ID_LABEL', description: `device_id label: ${PEER_ID_MODES.join('|')} (hash = keyed hash with --peer-id-hash-key, device_name left out; none = aggregates only)`, default: 'full', parse: oneOf(PEER_ID_MODES) },
-  { group: 'fleet', flags: '--shard <n>', env: 'DITTO_EXPORTER_SHARD', description: 'this exporter\'s shard, from 0: it keeps the devices whose id hashes to it (FNV-1a, as kube-state-metrics)', default: 0, parse: nonNegativeInt },
-  { group: 'fleet', flags: '--total-shards <n>', env: 'DITTO_EXPORTER_TOTAL_SHARDS', description: 'how many exporters split the fleet (each with its own --shard)', default: 1, parse: positiveInt },
-  { group: 'fleet', flags: '--fleet-live', env: 'DITTO_EXPORTER_FLEET_LIVE', description: "also read connected devices' system:data_sync_info over POST /api/v5/sync/remote_execute, which is not in Ditto's public reference (the key needs remote-query permission)" },
-  { group: 'fleet', flags: '--fleet-live-timeout <seconds>', env: 'DITTO_EXPORTER_FLEET_LIVE_TIMEOUT', description: 'timeout of each remote execute request (--fleet-live)', default: FLEET_DEFAULTS.liveTimeoutSeconds, parse: seconds },
-  { group: 'ditto', flags: '--database-id <id>', env: 'DITTO_EXPORTER_DATABASE_ID', description: "Ditto database (app) id; default: the SDK's default id", parse: nonEmpty },
-  { group: 'ditto', flags: '--persistence-dir <dir>', env: 'DITTO_EXPORTER_PERSISTENCE_DIR', description: 'Ditto persistence directory', default: './data/ditto', parse: nonEmpty },
-  { group: 'ditto', flags: '--offline-license-token <token>', env: 'DITTO_EXPORTER_OFFLINE_LICENSE_TOKEN', description: 'offline license token: activates small-peer sync', parse: nonEmpty },
-  { group: 'ditto', flags: '--server-url <url>', env: 'DITTO_EXPORTER_SERVER_URL', description: 'Ditto server (Big Peer) URL: server mode', parse: url },
-  { group: 'ditto', flags: '--auth-token <token>', env: 'DITTO_EXPORTER_AUTH_TOKEN', description: 'token to log in to the server with (server mode)', parse: nonEmpty },
-  { group: 'ditto', flags: '--auth-provider <name>', env: 'DITTO_EXPORTER_AUTH_PROVIDER', description: 'authentication provider name for --auth-token', parse: nonEmpty },
-  { group: 'ditto', flags: '--tcp-listen <host:port>', env: 'DITTO_EXPORTER_TCP_LISTEN', description: 'accept peer-to-peer TCP connections on this address', parse: hostPort },
-  { group: 'ditto', flags: '--tcp-connect <host:port,...>', env: 'DITTO_EXPORTER_TCP_CONNECT', description: 'connect to these peers over TCP (repeatable, comma-separated)', parse: hostPortList },
-  { group: 'ditto', flags: '--no-ditto-p2p', env: 'DITTO_EXPORTER_NO_DITTO_P2P', description: "turn off Ditto's automatic peer-to-peer transports (LAN, Bluetooth), keeping explicit TCP" },
-  { group: 'ditto', flags: '--ditto-log-level <level>', env: 'DITTO_EXPORTER_DITTO_LOG_LEVEL', description: `Ditto SDK log level: ${DITTO_LOG_LEVELS.join('|')}`, default: 'warning', parse: oneOf(DITTO_LOG_LEVELS) },
-  { group: 'ditto', flags: '--ditto-engine-metrics', env: 'DITTO_EXPORTER_DITTO_ENGINE_METRICS', description: "serve Ditto's own engine metrics (SQLite, store transactions, connections) on /metrics, read from the SDK's exporter on a free 127.0.0.1 port" },
-  { group: 'ditto', flags: '--publish-health', env: 'DITTO_EXPORTER_PUBLISH_HEALTH', description: 'publish a sync-health summary into this device\'s small peer info metadata (key ditto_sync_health), which Ditto syncs to the Ditto Server' },
-  { group: 'ditto', flags: '--publish-interval <seconds>', env: 'DITTO_EXPORTER_PUBLISH_INTERVAL', description: 'seconds between refreshes of that summary', default: DEFAULTS.publishInterval, parse: seconds },
+  { group: 'replay', flags: '--replay <file>', env: 'DITTO_EXPORTER_REPLAY', description: 'JSON Lines file (or FIFO) to replay (with --source replay)', parse: nonEmpty, sources: replay },
+  { group: 'replay', flags: '--replay-max-line-bytes <n>', env: 'DITTO_EXPORTER_REPLAY_MAX_LINE_BYTES', description: 'longer replay lines are skipped and counted', default: DEFAULT_REPLAY_MAX_LINE_BYTES, parse: BOUNDS.replayMaxLineBytes, sources: replay },
+  { group: 'simulate', flags: '--simulate-devices <n>', env: 'DITTO_EXPORTER_SIMULATE_DEVICES', description: 'simulated small peers', default: d.devices, parse: BOUNDS.simulateDevices, sources: simulate },
+  { group: 'simulate', flags: '--simulate-cloud-servers <n>', env: 'DITTO_EXPORTER_SIMULATE_CLOUD_SERVERS', description: 'simulated cloud server sessions', default: d.cloudServers, parse: BOUNDS.simulateCloudServers, sources: simulate },
+  { group: 'simulate', flags: '--simulate-write-rate <per-second>', env: 'DITTO_EXPORTER_SIMULATE_WRITE_RATE', description: 'simulated local writes per second', default: d.writeRate, parse: BOUNDS.simulateWriteRate, sources: simulate },
+  { group: 'simulate', flags: '--simulate-churn <p>', env: 'DITTO_EXPORTER_SIMULATE_CHURN', description: 'chance per device per tick to connect or disconnect', default: d.churn, parse: BOUNDS.simulateChurn, sources: simulate },
+  { group: 'simulate', flags: '--simulate-tick-ms <ms>', env: 'DITTO_EXPORTER_SIMULATE_TICK_MS', description: 'milliseconds between simulated observer ticks', default: 500, parse: BOUNDS.simulateTickMs, sources: simulate },
+  { group: 'simulate', flags: '--simulate-outage-after <seconds>', env: 'DITTO_EXPORTER_SIMULATE_OUTAGE_AFTER', description: 'seconds after start when the scripted cloud outage begins', default: d.outageAfter, parse: BOUNDS.simulateOutage, sources: simulate },
+  { group: 'simulate', flags: '--simulate-outage-duration <seconds>', env: 'DITTO_EXPORTER_SIMULATE_OUTAGE_DURATION', description: 'length of each cloud outage (0 = none)', default: d.outageDuration, parse: BOUNDS.simulateOutage, sources: simulate },
+  { group: 'simulate', flags: '--simulate-outage-every <seconds>', env: 'DITTO_EXPORTER_SIMULATE_OUTAGE_EVERY', description: 'outage period (0 = a single outage)', default: d.outageEvery, parse: BOUNDS.simulateOutage, sources: simulate },
+  { group: 'simulate', flags: '--simulate-seed <n>', env: 'DITTO_EXPORTER_SIMULATE_SEED', description: 'random seed of the simulated mesh', default: d.seed, parse: BOUNDS.simulateSeed, sources: simulate },
+  { group: 'fleet', flags: '--fleet-url <url>', env: 'DITTO_EXPORTER_FLEET_URL', description: 'Ditto Server HTTP API base from the portal, which may include a path; /api/v5/store/execute is appended (--source fleet)', parse: url, sources: fleet },
+  { group: 'fleet', flags: '--fleet-api-key-file <path>', env: 'DITTO_EXPORTER_FLEET_API_KEY_FILE', description: `file holding the Ditto Server API key, re-read before every inventory read (or the key itself in ${FLEET_API_KEY_ENV}); use a read-only key`, parse: nonEmpty, sources: fleet },
+  { group: 'fleet', flags: '--fleet-interval <seconds>', env: 'DITTO_EXPORTER_FLEET_INTERVAL', description: 'seconds from the start of one inventory read to the next; scrapes serve the last complete inventory', default: FLEET_DEFAULTS.intervalSeconds, parse: BOUNDS.fleetInterval, sources: fleet },
+  { group: 'fleet', flags: '--fleet-page-size <n>', env: 'DITTO_EXPORTER_FLEET_PAGE_SIZE', description: 'documents per inventory request (paged by _id)', default: FLEET_DEFAULTS.pageSize, parse: BOUNDS.fleetPageSize, sources: fleet },
+  { group: 'fleet', flags: '--fleet-request-timeout <seconds>', env: 'DITTO_EXPORTER_FLEET_REQUEST_TIMEOUT', description: 'timeout of each inventory request, body included', default: FLEET_DEFAULTS.requestTimeoutSeconds, parse: BOUNDS.fleetRequestTimeout, sources: fleet },
+  { group: 'fleet', flags: '--fleet-retries <n>', env: 'DITTO_EXPORTER_FLEET_RETRIES', description: 'retries of a request answered 408, 429 or 503 (jittered exponential backoff, Retry-After honoured)', default: FLEET_DEFAULTS.retries, parse: BOUNDS.fleetRetries, sources: fleet },
+  { group: 'fleet', flags: '--max-devices <n>', env: 'DITTO_EXPORTER_MAX_DEVICES', description: 'per-device series for at most this many devices of the shard (the aggregates count every device)', default: FLEET_DEFAULTS.maxDevices, parse: BOUNDS.maxDevices, sources: fleet },
+  { group: 'fleet', flags: '--fleet-device-id-label <mode>', env: 'DITTO_EXPORTER_FLEET_DEVICE_ID_LABEL', description: `device_id label: ${PEER_ID_MODES.join('|')} (hash = keyed hash with --peer-id-hash-key, device_name left out; none = aggregates only)`, default: 'full', parse: oneOf(PEER_ID_MODES), sources: fleet },
+  { group: 'fleet', flags: '--shard <n>', env: 'DITTO_EXPORTER_SHARD', description: 'this exporter\'s shard, from 0: it keeps the devices whose id hashes to it (FNV-1a, as kube-state-metrics)', default: 0, parse: BOUNDS.shard, sources: fleet },
+  { group: 'fleet', flags: '--total-shards <n>', env: 'DITTO_EXPORTER_TOTAL_SHARDS', description: 'how many exporters split the fleet (each with its own --shard)', default: 1, parse: BOUNDS.totalShards, sources: fleet },
+  { group: 'fleet', flags: '--fleet-live', env: 'DITTO_EXPORTER_FLEET_LIVE', description: "also read connected devices' system:data_sync_info over POST /api/v5/sync/remote_execute, which is not in Ditto's public reference (the key needs remote-query permission)", sources: fleet },
+  { group: 'fleet', flags: '--fleet-live-timeout <seconds>', env: 'DITTO_EXPORTER_FLEET_LIVE_TIMEOUT', description: 'timeout of each remote execute request (--fleet-live)', default: FLEET_DEFAULTS.liveTimeoutSeconds, parse: BOUNDS.fleetLiveTimeout, sources: fleet },
+  { group: 'ditto', flags: '--database-id <id>', env: 'DITTO_EXPORTER_DATABASE_ID', description: "Ditto database (app) id, visible ASCII; default: the SDK's default id", parse: nonEmpty, sources: ditto },
+  { group: 'ditto', flags: '--persistence-dir <dir>', env: 'DITTO_EXPORTER_PERSISTENCE_DIR', description: 'Ditto persistence directory (its filesystem needs 16 MiB free)', default: './data/ditto', parse: nonEmpty, sources: ditto },
+  { group: 'ditto', flags: '--offline-license-token <token>', env: 'DITTO_EXPORTER_OFFLINE_LICENSE_TOKEN', description: 'offline license token: activates small-peer sync', parse: nonEmpty, sources: ditto },
+  { group: 'ditto', flags: '--server-url <url>', env: 'DITTO_EXPORTER_SERVER_URL', description: 'Ditto server (Big Peer) URL: server mode', parse: url, sources: ditto },
+  { group: 'ditto', flags: '--auth-token <token>', env: 'DITTO_EXPORTER_AUTH_TOKEN', description: 'token to log in to the server with (server mode)', parse: nonEmpty, sources: ditto },
+  { group: 'ditto', flags: '--auth-provider <name>', env: 'DITTO_EXPORTER_AUTH_PROVIDER', description: 'authentication provider name for --auth-token', parse: nonEmpty, sources: ditto },
+  { group: 'ditto', flags: '--tcp-listen <host:port>', env: 'DITTO_EXPORTER_TCP_LISTEN', description: 'accept peer-to-peer TCP connections on this address', parse: hostPort, sources: ditto },
+  { group: 'ditto', flags: '--tcp-connect <host:port,...>', env: 'DITTO_EXPORTER_TCP_CONNECT', description: 'connect to these peers over TCP (repeatable, comma-separated)', parse: hostPortList, sources: ditto },
+  { group: 'ditto', flags: '--no-ditto-p2p', env: 'DITTO_EXPORTER_NO_DITTO_P2P', description: "turn off Ditto's automatic peer-to-peer transports (LAN, Bluetooth), keeping explicit TCP (variable: true or false)", sources: ditto },
+  { group: 'ditto', flags: '--ditto-log-level <level>', env: 'DITTO_EXPORTER_DITTO_LOG_LEVEL', description: `Ditto SDK log level: ${DITTO_LOG_LEVELS.join('|')}`, default: 'warning', parse: oneOf(DITTO_LOG_LEVELS), sources: ditto },
+  { group: 'ditto', flags: '--ditto-engine-metrics', env: 'DITTO_EXPORTER_DITTO_ENGINE_METRICS', description: "serve Ditto's own engine metrics (SQLite, store transactions, connections) on /metrics, read from the SDK's exporter on a free 127.0.0.1 port", sources: ditto },
+  { group: 'ditto', flags: '--publish-health', env: 'DITTO_EXPORTER_PUBLISH_HEALTH', description: 'publish a sync-health summary into this device\'s small peer info metadata (key ditto_sync_health), which Ditto syncs to the Ditto Server', sources: ditto },
+  { group: 'ditto', flags: '--publish-interval <seconds>', env: 'DITTO_EXPORTER_PUBLISH_INTERVAL', description: 'seconds between refreshes of that summary', default: DEFAULTS.publishInterval, parse: BOUNDS.publishInterval, sources: ditto },
 ];
 
 export function buildProgram(): Command {
@@ -223,7 +258,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: () => {} });
   for (const spec of FLAGS) {
-    const option = new Option(spec.flags, spec.description).env(spec.env);
+    const bounds = spec.parse?.bounds;
+    const option = new Option(spec.flags, bounds ? `${spec.description} (${bounds})` : spec.description).env(spec.env);
     if (spec.parse) option.argParser(spec.parse as (value: string, previous: unknown) => unknown);
     if (spec.default !== undefined) option.default(spec.default, spec.defaultText);
     program.addOption(option);
@@ -237,11 +273,51 @@ type Raw = Record<string, unknown>;
 export function parseConfig(argv: readonly string[]): CliConfig {
   const program = buildProgram();
   program.parse([...argv], { from: 'user' });
-  return toConfig(program.opts());
+  readBooleanVariables(program);
+  const warnings = checkSources(program, program.opts()['source'] as SourceKind);
+  return { ...toConfig(program.opts()), warnings };
 }
 
-function toConfig(o: Raw): CliConfig {
-  const config: CliConfig = {
+/**
+ * Commander turns a boolean flag on whenever its variable is set, whatever the value, so
+ * `DITTO_EXPORTER_NO_PROCESS_METRICS=false` would switch process metrics off. The variable's value
+ * is read here instead: true/false (1/0, yes/no, on/off), anything else refused.
+ */
+function readBooleanVariables(program: Command): void {
+  for (const option of program.options) {
+    if (option.required || option.optional || !option.envVar) continue;
+    const key = option.attributeName();
+    if (program.getOptionValueSource(key) !== 'env') continue;
+    let on: boolean;
+    try {
+      on = parseBoolean(process.env[option.envVar] ?? '');
+    } catch (error) {
+      throw new ConfigError(`environment variable '${option.envVar}' argument '${process.env[option.envVar]}' is invalid. ${(error as Error).message}`);
+    }
+    program.setOptionValueWithSource(key, option.negate ? !on : on, 'env');
+  }
+}
+
+/**
+ * A flag for another source would be silently ignored: on the command line that is refused. A
+ * variable is only warned about, because one environment often serves several sources (the
+ * compose stack switches with DITTO_EXPORTER_SOURCE alone).
+ */
+function checkSources(program: Command, source: SourceKind): string[] {
+  const warnings: string[] = [];
+  for (const spec of FLAGS) {
+    if (!spec.sources || spec.sources.includes(source)) continue;
+    const option = program.options.find((o) => o.envVar === spec.env);
+    const from = option && program.getOptionValueSource(option.attributeName());
+    const only = `only used with --source ${spec.sources.join(' or ')}`;
+    if (from === 'cli') throw new ConfigError(`${spec.flags.split(' ')[0]} is ${only}, not with --source ${source}`);
+    if (from === 'env') warnings.push(`${spec.env} is set but ${only}; ignored with --source ${source}`);
+  }
+  return warnings;
+}
+
+function toConfig(o: Raw): Omit<CliConfig, 'warnings'> {
+  const config: Omit<CliConfig, 'warnings'> = {
     source: o['source'] as SourceKind,
     listen: parseListen(o['listen'] as string),
     logLevel: o['logLevel'] as LogLevel,
@@ -258,6 +334,9 @@ function toConfig(o: Raw): CliConfig {
     otlpEndpoint: o['otlpEndpoint'] as string | undefined,
     otlpInterval: o['otlpInterval'] as number,
     webConfigFile: o['web.config.file'] as string | undefined,
+    maxConnections: o['maxConnections'] as number,
+    maxConcurrentScrapes: o['maxConcurrentScrapes'] as number,
+    shutdownGrace: o['shutdownGrace'] as number,
     record: o['record'] as string | undefined,
     replay: o['replay'] as string | undefined,
     replayMaxLineBytes: o['replayMaxLineBytes'] as number,
@@ -307,7 +386,7 @@ function toConfig(o: Raw): CliConfig {
   return config;
 }
 
-function checkCombinations(c: CliConfig): void {
+function checkCombinations(c: Omit<CliConfig, 'warnings'>): void {
   if (c.source === 'replay') {
     if (!c.replay) throw new ConfigError('--source replay needs --replay FILE (or DITTO_EXPORTER_REPLAY)');
     try {
@@ -315,20 +394,34 @@ function checkCombinations(c: CliConfig): void {
     } catch {
       throw new ConfigError(`--replay: cannot read ${c.replay}`);
     }
-  } else if (c.replay) throw new ConfigError('--replay is only used with --source replay');
+    let kind: string;
+    try {
+      const stat = statSync(c.replay);
+      kind = stat.isFile() || stat.isFIFO() ? '' : stat.isDirectory() ? 'a directory' : 'not a regular file or FIFO';
+    } catch {
+      kind = 'unreadable';
+    }
+    if (kind) throw new ConfigError(`--replay: ${c.replay} is ${kind}; give a JSON Lines file`);
+  }
   if (c.record && c.source === 'replay') throw new ConfigError('--record cannot be used with --source replay');
   if (c.ditto.engineMetrics && c.source !== 'ditto') throw new ConfigError("--ditto-engine-metrics needs --source ditto: it reads the engine of the exporter's own Ditto store");
   if (c.publishHealth && c.source !== 'ditto') throw new ConfigError('--publish-health needs --source ditto: the beacon is written into a Ditto store');
   checkFleet(c);
+  const hashing = c.peerIdLabel === 'hash' || (c.source === 'fleet' && c.fleet.deviceIdLabel === 'hash');
+  if (c.peerIdHashKey && !hashing) {
+    // The operator believes ids are hashed while they are served in full (or not at all).
+    throw new ConfigError(`--peer-id-hash-key is only used with --peer-id-label hash or --fleet-device-id-label hash (the label mode is ${c.source === 'fleet' ? c.fleet.deviceIdLabel : c.peerIdLabel})`);
+  }
   if (c.peerIdLabel === 'hash' && !c.peerIdHashKey) {
     throw new ConfigError('--peer-id-label hash needs --peer-id-hash-key (or DITTO_EXPORTER_PEER_ID_HASH_KEY) so hashes stay stable across restarts');
   }
+  if (c.source !== 'ditto') return;
   if (c.ditto.authToken && !c.ditto.serverUrl) throw new ConfigError('--auth-token is only used with --server-url');
   if (c.ditto.serverUrl && !c.ditto.authToken) throw new ConfigError('--server-url needs --auth-token (or DITTO_EXPORTER_AUTH_TOKEN)');
   if (c.ditto.serverUrl && c.ditto.offlineLicenseToken) throw new ConfigError('use either --offline-license-token or --server-url, not both');
 }
 
-function checkFleet(c: CliConfig): void {
+function checkFleet(c: Omit<CliConfig, 'warnings'>): void {
   const f = c.fleet;
   if (c.source !== 'fleet') {
     if (f.url) throw new ConfigError('--fleet-url is only used with --source fleet');

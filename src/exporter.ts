@@ -4,6 +4,8 @@ import type { ExpositionFormat } from './exposition/format.js';
 import { PromClientBackend } from './backends/prom-client.js';
 import { buildBeacon, type HealthBeacon } from './collectors/beacon.js';
 import type { ExporterInfo, ScrapeView } from './collectors/families/index.js';
+import { HttpStats } from './http/http-stats.js';
+import { LogLimiter } from './log-limiter.js';
 import type { Logger } from './logger.js';
 import type { RawTick } from './model.js';
 import { DEFAULT_ENGINE_MAX_BYTES, fetchEngineText, parseEngineUrl } from './sources/engine-endpoint.js';
@@ -93,6 +95,8 @@ export class SyncExporter {
   readonly state: SyncState;
   /** The presence graph, storage and peer descriptions. */
   readonly device: DeviceState;
+  /** Written by the router and server that serve this exporter; read into every scrape. */
+  readonly http = new HttpStats();
   private renderer: MetricsBackend | undefined;
   private readonly backendName: BackendName;
   private readonly backendFactory: ExporterOptions['backendFactory'];
@@ -102,6 +106,8 @@ export class SyncExporter {
   private readonly stallAfter: number;
   private readonly peerIdMode: PeerIdMode;
   private refreshing: Promise<void> | undefined;
+  /** Repeated errors and unusable commits (a replay line of a million bad ids) are summarised, not logged one by one. */
+  private readonly logLimiter: LogLimiter;
   private closed = false;
   private info: ExporterInfo | undefined;
   private readonly engine: EngineState | undefined;
@@ -124,6 +130,9 @@ export class SyncExporter {
       const maxBytes = positiveInteger(options.engineMetrics.maxBytes ?? DEFAULT_ENGINE_MAX_BYTES, 'engineMetrics.maxBytes');
       this.engine = new EngineState({ url: url.href, logger: this.logger, fetch: () => fetchEngineText(url, { timeoutMs, maxBytes }) });
     }
+    this.logLimiter = new LogLimiter((kind, suppressed, seconds) =>
+      this.logger.warn({ suppressed, seconds: Math.round(seconds) }, `${suppressed} more "${kind}" lines not logged one by one (the metrics count every one)`),
+    );
     const ownsRegistry = options.registry === undefined;
     this.registry = options.registry ?? new Registry();
     if (options.collectDefaultMetrics ?? ownsRegistry) {
@@ -140,8 +149,12 @@ export class SyncExporter {
       maxPeers: positiveInteger(options.maxPeers ?? DEFAULTS.maxPeers, 'maxPeers'),
       maxTrackedCommits: positiveInteger(options.maxTrackedCommits ?? DEFAULTS.maxTrackedCommits, 'maxTrackedCommits'),
       peerLabels: peerLabeler(this.peerIdMode, options.peerIdHashKey),
-      onError: (error, context) => this.logger.error({ err: error }, `error while ${context}`),
-      onUnusableCommit: (detail) => this.logger.warn(`unusable tracked commit skipped: ${detail}`),
+      onError: (error, context) => {
+        if (this.logLimiter.allow(`error while ${context}`)) this.logger.error({ err: error }, `error while ${context}`);
+      },
+      onUnusableCommit: (detail) => {
+        if (this.logLimiter.allow('unusable tracked commit')) this.logger.warn(`unusable tracked commit skipped: ${detail}`);
+      },
       onSnapshot: (snapshot) => this.device.syncApplied(snapshot),
     });
     if (source.skipReasons) this.state.enableReplayCounters(source.skipReasons);
@@ -198,6 +211,7 @@ export class SyncExporter {
       info: this.exporterInfo(),
       engine: this.engine?.view(),
       beacon: this.publisher?.stats,
+      http: this.http.view(),
     };
   }
 
@@ -287,6 +301,14 @@ export class SyncExporter {
   }
 
   /**
+   * What a render would show right now, as a key: scrapes that see the same key while a render is
+   * in progress can share it (src/http/shared-scrapes.ts).
+   */
+  renderKey(): string {
+    return `${this.state.sequence}:${this.source.open && !this.closed}`;
+  }
+
+  /**
    * One scrape: a fresh view rendered in `format`. A failure is counted in
    * ditto_sync_observer_errors_total (once) and rethrown, for the caller's 500.
    */
@@ -322,6 +344,7 @@ export class SyncExporter {
     // An in-flight refresh is not awaited (it may hang); its result is dropped once closed.
     await this.source.close();
     await this.renderer?.close();
+    this.logLimiter.flush();
   }
 
   private sink(): SourceSink {

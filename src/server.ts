@@ -3,11 +3,26 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { CollectionError } from './backends/backend.js';
 import type { SyncExporter } from './exporter.js';
+import { ConnectionTracker } from './http/connections.js';
+import type { HttpStats } from './http/http-stats.js';
 import { negotiateFormat } from './http/negotiate.js';
 import { sendExposition } from './http/send.js';
+import { SharedScrapes } from './http/shared-scrapes.js';
 import type { Logger } from './logger.js';
 
 export const DEFAULT_PORT = 9730;
+
+export const SERVER_DEFAULTS = Object.freeze({
+  /** Open connections at most; a Prometheus server keeps one per target. */
+  maxConnections: 512,
+  /** /metrics requests in progress at most (renders of one snapshot are shared among them). */
+  maxConcurrentScrapes: 16,
+  /** How long in-flight responses get after a stop signal. */
+  shutdownGraceSeconds: 10,
+});
+
+/** Seconds a scraper refused by the concurrency cap is asked to wait. */
+const RETRY_AFTER_SECONDS = 1;
 /** The only paths served; anything else is 404, other methods on these 405. */
 export const ENDPOINTS = ['/', '/metrics', '/healthz', '/readyz'] as const;
 
@@ -30,22 +45,47 @@ function securityHeaders(res: Response): void {
   });
 }
 
+export interface RouterOptions {
+  /** /metrics requests in progress at most; more get 503 with Retry-After (default 16). */
+  readonly maxConcurrentScrapes?: number;
+}
+
 /**
  * The exporter's endpoints as an express router: mount it in an application's own app, or serve
- * it with `createApp`. Only GET and HEAD; anything else on these paths gets 405.
+ * it with `createApp`. Only GET and HEAD; anything else on these paths gets 405. Concurrent
+ * scrapes share renders, at most `maxConcurrentScrapes` are in progress, and a render whose
+ * clients all went away stops.
  */
-export function createRouter(exporter: SyncExporter, logger?: Logger): Router {
+export function createRouter(exporter: SyncExporter, logger?: Logger, options: RouterOptions = {}): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
+  const maxScrapes = options.maxConcurrentScrapes ?? SERVER_DEFAULTS.maxConcurrentScrapes;
+  if (!Number.isInteger(maxScrapes) || maxScrapes < 1) throw new RangeError(`maxConcurrentScrapes must be a positive integer, got ${maxScrapes}`);
+  const stats = exporter.http;
+  stats.used = true;
+  const shared = new SharedScrapes(exporter, stats);
   const failed = (res: Response, error: unknown) => {
     logger?.error({ err: error }, 'request failed');
     if (!res.headersSent) res.status(500).type('text/plain').send('internal error\n');
   };
 
   router.get('/metrics', async (req: Request, res: Response) => {
+    if (stats.scrapesInFlight >= maxScrapes) {
+      stats.scrapesRejected++;
+      res.status(503).set('Retry-After', String(RETRY_AFTER_SECONDS)).set('Cache-Control', 'no-store').type('text/plain').send('too many concurrent scrapes\n');
+      return;
+    }
+    stats.scrapesInFlight++;
+    const client = new AbortController();
+    res.once('close', () => {
+      stats.scrapesInFlight--;
+      // Closed before the body was written: the client went away.
+      if (!res.writableFinished) client.abort(new Error('the client went away'));
+    });
     let rendered;
     try {
-      rendered = await exporter.scrape(negotiateFormat(req.get('accept'), exporter.backend.formats));
+      rendered = await shared.get(negotiateFormat(req.get('accept'), exporter.backend.formats), client.signal);
     } catch (error) {
+      if (client.signal.aborted) return;
       if (error instanceof CollectionError) {
         logger?.error({ err: error }, 'metrics collection failed');
         if (!res.headersSent) res.status(500).type('text/plain').set('Cache-Control', 'no-store').send('metrics collection failed\n');
@@ -53,9 +93,9 @@ export function createRouter(exporter: SyncExporter, logger?: Logger): Router {
       return;
     }
     try {
-      await sendExposition(req, res, rendered.contentType, rendered.body);
+      await sendExposition(req, res, rendered);
     } catch (error) {
-      failed(res, error);
+      if (!client.signal.aborted) failed(res, error);
     }
   });
   router.get('/healthz', (_req, res) => {
@@ -97,8 +137,13 @@ export function createApp(router: Router, logger?: Logger): express.Express {
 }
 
 export interface ListenOptions {
-  readonly host: string;
+  /** Undefined: every interface, IPv6 and IPv4 where the host has both. */
+  readonly host?: string;
   readonly port: number;
+  /** Open connections at most (default 512); see ConnectionTracker for what happens at the cap. */
+  readonly maxConnections?: number;
+  /** Where the connection counters go (the exporter's `http`). */
+  readonly stats?: HttpStats;
   /** Slow-client limits (ms). */
   readonly requestTimeoutMs?: number;
   readonly headersTimeoutMs?: number;
@@ -115,6 +160,9 @@ export async function listen(app: express.Express, options: ListenOptions): Prom
   server.requestTimeout = options.requestTimeoutMs ?? 30_000;
   server.headersTimeout = headersTimeout;
   server.keepAliveTimeout = 5_000;
+  const maxConnections = options.maxConnections ?? SERVER_DEFAULTS.maxConnections;
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new RangeError(`maxConnections must be a positive integer, got ${maxConnections}`);
+  trackers.set(server, new ConnectionTracker(server, { maxConnections, stats: options.stats }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -125,15 +173,35 @@ export async function listen(app: express.Express, options: ListenOptions): Prom
   return server;
 }
 
+const trackers = new WeakMap<Server, ConnectionTracker>();
+
 export function boundPort(server: Server): number {
   return (server.address() as AddressInfo).port;
 }
 
-/** Stops accepting, lets in-flight requests finish, then drops idle keep-alive sockets. */
-export async function closeServer(server: Server): Promise<void> {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  });
+/**
+ * Stops accepting and closes every connection within `graceMs` (default 10 s): idle and half-sent
+ * ones at once, the others once their response is delivered, and whatever is left when the grace
+ * ends. Resolves when no connection is left.
+ */
+export async function closeServer(server: Server, graceMs: number = SERVER_DEFAULTS.shutdownGraceSeconds * 1000): Promise<void> {
+  const tracker = trackers.get(server);
+  if (tracker) {
+    await tracker.drain(graceMs);
+    return;
+  }
+  // A server listen() did not make: Node's own close, bounded the same way.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearTimeout(timer);
+}
+
+/** Cuts a closeServer() grace short: every connection is closed now (a second stop signal). */
+export function closeAllNow(server: Server): void {
+  const tracker = trackers.get(server);
+  if (tracker) tracker.closeAll();
+  else server.closeAllConnections();
 }
 

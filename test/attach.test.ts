@@ -3,6 +3,7 @@ import { QueryResult } from '@dittolive/ditto';
 import express from 'express';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './helpers/net.js';
 import { openTempDitto, sampleValue, watchUnhandledRejections, type TempDitto } from './ditto-test-kit.js';
 import { attachSyncExporter } from '../src/attach.js';
 import { boundPort, closeServer, listen } from '../src/server.js';
@@ -152,6 +153,8 @@ describe('attachSyncExporter on a real Ditto instance', () => {
 
     const attached = await attachSyncExporter(app.ditto, { registry });
     attached.instrumentStore();
+    // The observer's first callback comes after attach resolves; the families below need its snapshot.
+    await waitFor(() => attached.exporter.state.snapshot);
     await app.ditto.store.execute('INSERT INTO cars DOCUMENTS (:car)', { car: { _id: 'c5' } });
     expect(await registry.metrics()).toMatch(/^ditto_sync_cloud_unacked_commits 1$/m); // bridged into the app's registry
     expect(app.ditto.store.observers.length).toBe(observersBefore + 1);

@@ -5,7 +5,7 @@ afterEach(() => vi.unstubAllEnvs());
 
 describe('parseListen', () => {
   it.each([
-    [':9730', { host: '0.0.0.0', port: 9730 }],
+    [':9730', { host: undefined, port: 9730 }],
     ['127.0.0.1:0', { host: '127.0.0.1', port: 0 }],
     ['localhost:80', { host: 'localhost', port: 80 }],
     ['[::1]:9730', { host: '::1', port: 9730 }],
@@ -22,7 +22,7 @@ describe('parseConfig', () => {
   it('gives the documented defaults', () => {
     const c = parseConfig([]);
     expect(c.source).toBe('ditto');
-    expect(c.listen).toEqual({ host: '0.0.0.0', port: 9730 });
+    expect(c.listen).toEqual({ host: undefined, port: 9730 });
     expect([c.maxPeers, c.maxTrackedCommits, c.maxSnapshotAge, c.stallAfter]).toEqual([1000, 10000, 5, 30]);
     expect(c.processMetrics).toBe(true);
     expect(c.ditto).toMatchObject({ persistenceDir: './data/ditto', logLevel: 'warning', peerToPeer: true, tcpConnect: [] });

@@ -96,11 +96,13 @@ describe('the CLI with its own Ditto and --ditto-engine-metrics (real SDK)', () 
     ['an unquoted address (Ditto would ignore it and bind 0.0.0.0:9000)', [], { [ENABLED]: 'true', [ADDR]: '127.0.0.1:9464' }, /JSON-quoted loopback/],
     ['--ditto-engine-metrics with an address on every interface', ['--ditto-engine-metrics'], { [ADDR]: '"0.0.0.0:9464"' }, /JSON-quoted loopback/],
     ['--ditto-engine-metrics with the exporter switched off', ['--ditto-engine-metrics'], { [ENABLED]: 'false' }, /contradicts/],
-    ['--ditto-engine-metrics without the ditto source', ['--ditto-engine-metrics', '--source', 'simulate'], {}, /--ditto-engine-metrics needs --source ditto/],
-    ['--publish-health without the ditto source', ['--publish-health', '--source', 'simulate'], {}, /--publish-health needs --source ditto/],
+    ['--ditto-engine-metrics without the ditto source', ['--ditto-engine-metrics', '--source', 'simulate'], {}, /--ditto-engine-metrics (needs|is only used with) --source ditto/],
+    ['--publish-health without the ditto source', ['--publish-health', '--source', 'simulate'], {}, /--publish-health (needs|is only used with) --source ditto/],
     ['a bad --publish-interval', ['--publish-interval', '0'], {}, /--publish-interval/],
   ])('exits 2, opening nothing, on %s', async (_name, args, env, message) => {
-    const { code, stderr, stdout } = await runCli(['--persistence-dir', store(), '--listen', '127.0.0.1:0', ...args], cleanEnv(env));
+    // --persistence-dir is a ditto-only flag: with another source it would be refused first.
+    const store_ = args.includes('--source') ? [] : ['--persistence-dir', store()];
+    const { code, stderr, stdout } = await runCli([...store_, '--listen', '127.0.0.1:0', ...args], cleanEnv(env));
     expect(code, stdout + stderr).toBe(2);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(message);

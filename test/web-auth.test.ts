@@ -166,43 +166,89 @@ describe('BasicAuthVerifier', () => {
   it('pays bcrypt once per credential, then serves from the cache', async () => {
     const counter = countingCompare();
     const verifier = new BasicAuthVerifier(users, { compare: counter.compare });
-    expect(await verifier.verify('prometheus', PASSWORD)).toBe(true);
-    expect(await verifier.verify('prometheus', PASSWORD)).toBe(true);
-    expect(await verifier.verify('prometheus', PASSWORD)).toBe(true);
+    expect(await verifier.verify('prometheus', PASSWORD)).toBe('ok');
+    expect(await verifier.verify('prometheus', PASSWORD)).toBe('ok');
+    expect(await verifier.verify('prometheus', PASSWORD)).toBe('ok');
     expect(counter.calls).toHaveLength(1);
     // Failures are not cached: each one pays the full cost again.
-    expect(await verifier.verify('prometheus', 'wrong')).toBe(false);
-    expect(await verifier.verify('prometheus', 'wrong')).toBe(false);
+    expect(await verifier.verify('prometheus', 'wrong')).toBe('denied');
+    expect(await verifier.verify('prometheus', 'wrong')).toBe('denied');
     expect(counter.calls).toHaveLength(3);
   });
 
-  it('runs a real bcrypt comparison for unknown users, so timing does not reveal who exists', async () => {
+  it('runs a real bcrypt comparison for unknown users, against the costliest configured hash', async () => {
     const counter = countingCompare();
-    const verifier = new BasicAuthVerifier(users, { compare: counter.compare });
+    const costly = bcrypt.hashSync('other', 6);
+    const verifier = new BasicAuthVerifier(new Map([...users, ['admin', costly]]), { compare: counter.compare, sleep: async () => {} });
     // The right password of an existing user does not open an account that does not exist.
-    expect(await verifier.verify('ghost', PASSWORD)).toBe(false);
-    expect(await verifier.verify('ghost', PASSWORD)).toBe(false);
-    expect(counter.calls).toEqual([hash, hash]);
+    expect(await verifier.verify('ghost', PASSWORD)).toBe('denied');
+    expect(await verifier.verify('ghost', PASSWORD)).toBe('denied');
+    expect(counter.calls).toEqual([costly, costly]);
   });
 
-  it('runs one bcrypt comparison at a time and refuses at once when too many wait', async () => {
+  it('makes a check against a cheaper hash wait as long as one at the highest cost would work', async () => {
+    const waits: number[] = [];
+    const costly = bcrypt.hashSync('other', 7); // users' own hash has cost 4: three steps cheaper
+    const verifier = new BasicAuthVerifier(new Map([...users, ['admin', costly]]), {
+      compare: (p, h) => bcrypt.compare(p, h),
+      sleep: async (ms) => void waits.push(ms),
+    });
+    expect(await verifier.verify('prometheus', PASSWORD)).toBe('ok');
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThan(0);
+    expect(await verifier.verify('admin', 'wrong')).toBe('denied'); // the costliest: no wait
+    expect(await verifier.verify('ghost', 'x')).toBe('denied'); // compared against the costliest: no wait
+    expect(waits).toHaveLength(1);
+    expect(verifier.mixedCosts).toBe(true);
+  });
+
+  it('runs one comparison at a time with a main-thread compare, and answers overloaded, not denied, when too many wait', async () => {
     const counter = countingCompare();
-    const verifier = new BasicAuthVerifier(users, { compare: counter.compare, maxQueued: 3 });
-    const results = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((p) => verifier.verify('prometheus', p)));
-    expect(results).toEqual([false, false, false, false, false]);
+    const verifier = new BasicAuthVerifier(users, { compare: counter.compare, maxQueued: 3, maxQueuedPerClient: 10 });
+    const results = await Promise.all(['a', 'b', 'c', 'd', 'e', PASSWORD].map((p) => verifier.verify('prometheus', p)));
+    // One runs, three wait, the rest are refused without being checked: never a wrong "denied".
+    expect(results).toEqual(['denied', 'denied', 'denied', 'denied', 'overloaded', 'overloaded']);
     expect(counter.maxRunning()).toBe(1);
-    expect(counter.calls).toHaveLength(3);
+    expect(counter.calls).toHaveLength(4);
+  });
+
+  it('serves waiting checks round-robin across clients, and throttles a client with too many waiting', async () => {
+    const order: string[] = [];
+    const verifier = new BasicAuthVerifier(users, {
+      compare: async (p, h) => {
+        order.push(p);
+        return bcrypt.compare(p, h);
+      },
+      maxQueued: 32,
+      maxQueuedPerClient: 4,
+    });
+    const flood = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6'].map((p) => verifier.verify('prometheus', p, '10.0.0.66'));
+    const login = verifier.verify('prometheus', PASSWORD, '10.0.0.5');
+    const results = await Promise.all([...flood, login]);
+    // f1 ran at once, f2-f5 waited, f6 was throttled; the other client's login went next.
+    expect(results).toEqual(['denied', 'denied', 'denied', 'denied', 'denied', 'throttled', 'ok']);
+    expect(order.indexOf(PASSWORD)).toBeLessThanOrEqual(2);
+  });
+
+  it('checks on worker threads by default', async () => {
+    const verifier = new BasicAuthVerifier(users);
+    try {
+      const [ok, wrong] = await Promise.all([verifier.verify('prometheus', PASSWORD), verifier.verify('prometheus', 'nope')]);
+      expect([ok, wrong]).toEqual(['ok', 'denied']);
+    } finally {
+      await verifier.close();
+    }
   });
 
   it('keeps a bounded cache, forgetting the oldest success first', async () => {
     const many = new Map(['u1', 'u2', 'u3'].map((u) => [u, hash]));
     const counter = countingCompare();
     const verifier = new BasicAuthVerifier(many, { compare: counter.compare, maxCached: 2 });
-    for (const u of ['u1', 'u2', 'u3']) expect(await verifier.verify(u, PASSWORD)).toBe(true);
+    for (const u of ['u1', 'u2', 'u3']) expect(await verifier.verify(u, PASSWORD)).toBe('ok');
     expect(counter.calls).toHaveLength(3);
-    expect(await verifier.verify('u3', PASSWORD)).toBe(true);
+    expect(await verifier.verify('u3', PASSWORD)).toBe('ok');
     expect(counter.calls).toHaveLength(3);
-    expect(await verifier.verify('u1', PASSWORD)).toBe(true);
+    expect(await verifier.verify('u1', PASSWORD)).toBe('ok');
     expect(counter.calls).toHaveLength(4);
   });
 
@@ -210,10 +256,14 @@ describe('BasicAuthVerifier', () => {
     const long = 'x'.repeat(72);
     const longUsers = new Map([['u', bcrypt.hashSync(long, 4)]]);
     const verifier = new BasicAuthVerifier(longUsers);
-    expect(await verifier.verify('u', long)).toBe(true);
-    expect(await verifier.verify('u', `${long}tail`)).toBe(false);
+    try {
+      expect(await verifier.verify('u', long)).toBe('ok');
+      expect(await verifier.verify('u', `${long}tail`)).toBe('denied');
+    } finally {
+      await verifier.close();
+    }
     const throwing = new BasicAuthVerifier(users, { compare: async () => Promise.reject(new Error('boom')) });
-    expect(await throwing.verify('prometheus', PASSWORD)).toBe(false);
+    expect(await throwing.verify('prometheus', PASSWORD)).toBe('denied');
   });
 });
 

@@ -18,10 +18,11 @@ export function flagsTable(): string {
     if (f.group !== group) {
       if (group) out.push('');
       group = f.group;
-      out.push(`**${group}**`, '', '| flag | environment | default | meaning |', '|---|---|---|---|');
+      out.push(`**${group}**`, '', '| flag | environment | default | bounds | meaning |', '|---|---|---|---|---|');
     }
     const def = f.default === undefined ? '' : `\`${String(f.default)}\``;
-    out.push(`| \`${f.flags}\` | \`${f.env}\` | ${def} | ${cell(f.description)} |`);
+    const bounds = f.parse?.bounds ?? '';
+    out.push(`| \`${f.flags}\` | \`${f.env}\` | ${def} | ${cell(bounds)} | ${cell(f.description)} |`);
   }
   return out.join('\n');
 }

@@ -2,6 +2,7 @@
  * Checks that a /metrics body is whole: a cheap test fit for every response under load, and a
  * full parse for a sample of them. Both return what is wrong (empty when the body is fine).
  */
+import { HTTP } from '../../src/catalogue/http.js';
 import { F, FAMILIES, type FamilyDef } from '../../src/catalogue/index.js';
 import { familyName, type ExpositionFormat } from '../../src/exposition/format.js';
 import { PEER_STATUSES } from '../../src/model.js';
@@ -12,14 +13,17 @@ const SAMPLE_SUFFIXES = ['', '_total', '_bucket', '_sum', '_count', '_created', 
 
 /** Families present only when their feature is on: Ditto's engine metrics, the health beacon. */
 const OPTIONAL: ReadonlySet<FamilyDef> = new Set([F.replayLinesSkipped, F.beaconPublishes, F.beaconPublishFailures, F.beaconLastPublish]);
+/** The HTTP layer's families, which only a body served through the router has. */
+const HTTP_ONLY: ReadonlySet<unknown> = new Set(Object.values(HTTP));
 
 /**
- * The exporter's families every body must carry once a snapshot exists: optional ones aside, of
- * the device area only ditto_sync_peer_info (the rest come only from a source with a presence graph
- * or storage), none of the engine area, and no fleet family (only --source fleet emits those).
+ * The exporter's families every body must carry once a snapshot exists: optional and HTTP-only ones
+ * aside, of the device area only ditto_sync_peer_info (the rest come only from a source with a
+ * presence graph or storage), none of the engine area, and no fleet family (only --source fleet
+ * emits those).
  */
 const REQUIRED = FAMILIES.filter(
-  (def) => !OPTIONAL.has(def) && def.area !== 'engine' && def.area !== 'fleet' && (def.area !== 'device' || def === F.peerInfo),
+  (def) => !OPTIONAL.has(def) && !HTTP_ONLY.has(def) && def.area !== 'engine' && def.area !== 'fleet' && (def.area !== 'device' || def === F.peerInfo),
 );
 
 /** Name of the last family in a body (its last `# TYPE` line). */

@@ -96,7 +96,13 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void 
   let server: Server | undefined;
   try {
     await exporter.start();
-    server = await listen(createApp(createRouter(exporter)), { host: '127.0.0.1', port: 0 });
+    // The load run measures throughput, not the cap: every one of its connections may scrape at once.
+    server = await listen(createApp(createRouter(exporter, undefined, { maxConcurrentScrapes: options.connections })), {
+      host: '127.0.0.1',
+      port: 0,
+      maxConnections: Math.max(512, options.connections * 2),
+      stats: exporter.http,
+    });
     const url = `http://127.0.0.1:${boundPort(server)}`;
     log(`load: ${options.peers} peers, ${options.connections} connections, ${options.duration} s, a tick every ${options.tickMs} ms, ${url}/metrics`);
 

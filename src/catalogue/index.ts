@@ -9,12 +9,13 @@ import { ENGINE } from './engine.js';
 import { EXPORTER } from './exporter.js';
 import type { FamilyDef } from './family.js';
 import { FLEET } from './fleet.js';
+import { HTTP } from './http.js';
 import { SYNC } from './sync.js';
 
 export { ACK_BUCKETS_SECONDS } from './sync.js';
 export { family, sampleNames, type FamilyArea, type FamilyDef, type FamilyType } from './family.js';
 
-export const F = { ...SYNC, ...DEVICE, ...BEACON, ...ENGINE, ...FLEET, ...EXPORTER } as const;
+export const F = { ...SYNC, ...DEVICE, ...BEACON, ...ENGINE, ...FLEET, ...EXPORTER, ...HTTP } as const;
 
 export type FamilyKey = keyof typeof F;
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statfsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Authenticator, Ditto, DittoConfig, Logger as DittoLogger, type LogLevel as DittoLogLevel } from '@dittolive/ditto';
 import type { Logger } from '../logger.js';
@@ -48,6 +48,18 @@ export interface DittoOpenConfig {
   readonly engineMetrics?: boolean;
 }
 
+/** Free space the store's filesystem must have: the SDK aborts the process (exit 134) on a full disk. */
+export const MIN_FREE_BYTES = 16 * 1024 * 1024;
+/** Free inodes it must have: SQLite creates journal files as it opens. */
+export const MIN_FREE_INODES = 64;
+
+/** What the free-space check reads; `fs.statfsSync` by default, replaced in tests. */
+export type FilesystemStats = (dir: string) => { readonly bavail: number; readonly bsize: number; readonly files: number; readonly ffree: number };
+
+export interface OpenDittoHooks {
+  readonly statfs?: FilesystemStats;
+}
+
 export interface OpenedDitto {
   readonly ditto: Ditto;
   readonly syncStarted: boolean;
@@ -63,6 +75,17 @@ export class DittoConfigError extends Error {
   ) {
     super(`${field}: ${message}`);
     this.name = 'DittoConfigError';
+  }
+}
+
+/**
+ * The machine cannot host the store as configured (a full disk): the CLI prints the message on one
+ * line and exits 1, instead of letting the SDK abort the process.
+ */
+export class DittoEnvironmentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DittoEnvironmentError';
   }
 }
 
@@ -88,7 +111,7 @@ interface Plan {
  * returns the open store (logging one warning); a bad configuration is a DittoConfigError and
  * leaves nothing open.
  */
-export async function openDitto(config: DittoOpenConfig, logger?: Logger): Promise<OpenedDitto> {
+export async function openDitto(config: DittoOpenConfig, logger?: Logger, hooks: OpenDittoHooks = {}): Promise<OpenedDitto> {
   const plan = validate(config);
   DittoLogger.minimumLogLevel = plan.logLevel;
   try {
@@ -96,6 +119,7 @@ export async function openDitto(config: DittoOpenConfig, logger?: Logger): Promi
   } catch (error) {
     throw new DittoConfigError('persistenceDir', `cannot create ${plan.persistenceDir}: ${messageOf(error)}`);
   }
+  checkFreeSpace(plan.persistenceDir, hooks.statfs ?? statfsSync);
   const connect = plan.server ? { mode: 'server' as const, url: plan.server.url } : { mode: 'smallPeersOnly' as const };
   const port = config.engineMetrics ? await freeLoopbackPort() : 0;
   // Checked and set in the same synchronous stretch as the open below, which reads the variables.
@@ -142,10 +166,39 @@ async function checkEngineListener(engine: LoopbackListener, logger: Logger | un
   );
 }
 
+/**
+ * The SDK panics and aborts the whole process (exit 134, a Rust backtrace) when SQLite finds the
+ * disk full while the store opens, so a full disk is refused before handing over.
+ */
+export function checkFreeSpace(dir: string, statfs: FilesystemStats): void {
+  let stats;
+  try {
+    stats = statfs(dir);
+  } catch {
+    return; // No statfs here: the SDK gets its chance.
+  }
+  const free = stats.bavail * stats.bsize;
+  if (free < MIN_FREE_BYTES) {
+    throw new DittoEnvironmentError(
+      `--persistence-dir ${dir}: its filesystem has ${formatBytes(free)} free; the Ditto store needs at least ${formatBytes(MIN_FREE_BYTES)} (the SDK aborts the process on a full disk)`,
+    );
+  }
+  // Filesystems without inode counts (btrfs, some overlays) report 0 files.
+  if (stats.files > 0 && stats.ffree < MIN_FREE_INODES) {
+    throw new DittoEnvironmentError(`--persistence-dir ${dir}: its filesystem has ${stats.ffree} free inodes; the Ditto store needs at least ${MIN_FREE_INODES}`);
+  }
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.max(0, Math.round(bytes / 1024))} KiB`;
+}
+
 function validate(config: DittoOpenConfig): Plan {
   const databaseId = config.databaseId ?? DittoConfig.DEFAULT_DATABASE_ID;
-  if (typeof databaseId !== 'string' || !/^[^\s]{1,256}$/.test(databaseId)) {
-    throw new DittoConfigError('databaseId', `expected the database id from the Ditto portal, got ${JSON.stringify(databaseId)}`);
+  // The SDK puts the id into a certificate as an ASCII string and panics (aborting the process)
+  // on anything else, so only visible ASCII is handed over.
+  if (typeof databaseId !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(databaseId)) {
+    throw new DittoConfigError('databaseId', `expected the database id from the Ditto portal (1-256 visible ASCII characters), got ${JSON.stringify(databaseId)}`);
   }
   const dir = config.persistenceDir ?? DEFAULT_PERSISTENCE_DIR;
   if (typeof dir !== 'string' || dir.trim() === '') throw new DittoConfigError('persistenceDir', 'must be a non-empty path');

@@ -16,8 +16,13 @@ export class LineSplitter {
   push(chunk: Buffer): void {
     let start = 0;
     for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
-      this.take(chunk.subarray(start, nl));
-      this.endLine();
+      if (this.pendingBytes === 0 && !this.discarding && nl - start <= this.maxLineBytes) {
+        // A whole line inside this chunk: decoded straight from it, without a copy.
+        this.onLine(chunk.toString('utf8', start, nl));
+      } else {
+        this.take(chunk.subarray(start, nl));
+        this.endLine();
+      }
       start = nl + 1;
     }
     if (start < chunk.length) this.take(chunk.subarray(start));

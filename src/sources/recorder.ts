@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Logger } from '../logger.js';
 import type { RawStorage, RawTick } from '../model.js';
+import { releasePendingFifoOpen } from './fifo.js';
 import type { SourceSink, SyncSource } from './source.js';
 
 interface PendingCommit {
@@ -19,6 +20,9 @@ const replacer = (_key: string, value: unknown) => (typeof value === 'bigint' ? 
 export class RecordingSource implements SyncSource {
   readonly kind: SyncSource['kind'];
   private out: WriteStream | undefined;
+  /** The stream while its open is pending (a FIFO waits for a reader). */
+  private opening: WriteStream | undefined;
+  private closed = false;
   private pending: PendingCommit[] = [];
   /** The presence graph delivered since the last line written; it goes into the next one. */
   private pendingPresence: unknown;
@@ -74,10 +78,19 @@ export class RecordingSource implements SyncSource {
 
   async start(sink: SourceSink): Promise<void> {
     const out = createWriteStream(this.file, { flags: 'a' });
-    await new Promise<void>((resolve, reject) => {
-      out.once('open', () => resolve());
-      out.once('error', reject);
-    });
+    this.opening = out;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        out.once('open', () => resolve());
+        out.once('error', reject);
+      });
+    } finally {
+      this.opening = undefined;
+    }
+    if (this.closed) {
+      out.destroy();
+      return;
+    }
     out.on('error', (error) => {
       // A full disk must not take the exporter down: stop recording, say so once.
       if (!this.failed) this.logger?.error({ err: error, file: this.file }, 'recording stopped');
@@ -102,6 +115,12 @@ export class RecordingSource implements SyncSource {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.opening) {
+      // A FIFO nobody reads yet holds its open (and the process) until something does.
+      releasePendingFifoOpen(this.file, 'write');
+      this.opening.destroy();
+    }
     await this.inner.close();
     const out = this.out;
     this.out = undefined;

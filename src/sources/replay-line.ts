@@ -16,10 +16,15 @@ export function parseReplayLine(line: string): ReplayLineResult {
   const text = line.trim();
   if (text === '') return { ok: 'blank' };
   let value: unknown;
+  // A file of junk throws on every line: without a stack trace each throw costs a third.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     value = JSON.parse(text);
   } catch (error) {
     return { ok: false, reason: 'invalid_json', detail: error instanceof Error ? error.message : 'not JSON' };
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
   if (!isRecord(value)) return { ok: false, reason: 'bad_shape', detail: 'a line must be a JSON object' };
   const t = value['t'];

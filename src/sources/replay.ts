@@ -1,5 +1,7 @@
 import { createReadStream } from 'node:fs';
+import { LogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
+import { releasePendingFifoOpen } from './fifo.js';
 import { LineSplitter } from './line-splitter.js';
 import { parseReplayLine, REPLAY_SKIP_REASONS } from './replay-line.js';
 import { wallClock, type SourceSink, type SyncSource } from './source.js';
@@ -25,6 +27,7 @@ export class ReplaySource implements SyncSource {
   private closed = false;
   private reading: Promise<void> | undefined;
   private stream: ReturnType<typeof createReadStream> | undefined;
+  private opened = false;
 
   constructor(private readonly options: ReplayOptions) {}
 
@@ -48,7 +51,20 @@ export class ReplaySource implements SyncSource {
       stream.once('open', () => resolve());
       stream.once('error', reject);
     });
+    this.opened = true;
+    if (this.closed) return;
     const log = this.options.logger;
+    const file = this.options.file;
+    // A file of junk must not become a log of junk: a few lines per reason a minute, then a count.
+    const limiter = new LogLimiter((reason, suppressed, seconds) =>
+      log?.warn({ file, reason, suppressed, seconds: Math.round(seconds) }, `${suppressed} more replay lines skipped for ${reason} (not logged one by one)`),
+    );
+    const skipped = new Map<string, number>();
+    const skip = (reason: string) => {
+      sink.skip(reason);
+      skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
+      return limiter.allow(reason);
+    };
     let lineNo = 0;
     const splitter = new LineSplitter(
       this.options.maxLineBytes ?? DEFAULT_REPLAY_MAX_LINE_BYTES,
@@ -57,14 +73,12 @@ export class ReplaySource implements SyncSource {
         const result = parseReplayLine(line);
         if (result.ok === 'blank') return;
         if (result.ok === false) {
-          sink.skip(result.reason);
-          log?.warn({ file: this.options.file, line: lineNo, reason: result.reason }, `replay line skipped: ${result.detail}`);
+          if (skip(result.reason)) log?.warn({ file, line: lineNo, reason: result.reason }, `replay line skipped: ${result.detail}`);
           return;
         }
         // The replay clock only moves forward: a line from the past would rewind every age.
         if (this.clock !== undefined && result.tick.readAt < this.clock) {
-          sink.skip('t_backwards');
-          log?.warn({ file: this.options.file, line: lineNo, t: result.tick.readAt, clock: this.clock }, 'replay line skipped: its t is earlier than the line before');
+          if (skip('t_backwards')) log?.warn({ file, line: lineNo, t: result.tick.readAt, clock: this.clock }, 'replay line skipped: its t is earlier than the line before');
           return;
         }
         this.clock = result.tick.readAt;
@@ -73,8 +87,7 @@ export class ReplaySource implements SyncSource {
       },
       (bytes) => {
         lineNo++;
-        sink.skip('line_too_long');
-        log?.warn({ file: this.options.file, line: lineNo, bytes }, 'replay line skipped: longer than the line limit');
+        if (skip('line_too_long')) log?.warn({ file, line: lineNo, bytes }, 'replay line skipped: longer than the line limit');
       },
     );
     this.reading = new Promise<void>((resolve) => {
@@ -82,7 +95,8 @@ export class ReplaySource implements SyncSource {
       stream.on('end', () => {
         splitter.end();
         this.done = true;
-        log?.info({ file: this.options.file, lines: lineNo }, 'replay applied');
+        limiter.flush();
+        log?.info({ file, lines: lineNo, skipped: Object.fromEntries(skipped) }, 'replay applied');
         resolve();
       });
       stream.on('error', (error) => {
@@ -101,6 +115,8 @@ export class ReplaySource implements SyncSource {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A FIFO nobody writes to yet holds its open (and the process) until something does.
+    if (this.stream && !this.opened) releasePendingFifoOpen(this.options.file, 'read');
     this.stream?.destroy();
     await this.reading;
   }

@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { HttpStats } from '../http/http-stats.js';
 import type { Logger } from '../logger.js';
-import { BasicAuthVerifier } from './basic-auth.js';
+import { BasicAuthVerifier, type VerifyOutcome } from './basic-auth.js';
 import type { AuthSettings } from './web-config-load.js';
 
 export const DEFAULT_REALM = 'ditto-sync-exporter';
@@ -11,36 +12,63 @@ export interface AuthMiddlewareOptions {
   readonly realm?: string;
   /** Failed attempts are logged at debug level, without credentials. */
   readonly logger?: Logger;
-  /** bcrypt checks allowed to queue before further attempts fail at once (default 32). */
+  /** bcrypt checks allowed to wait, all clients together, before further attempts get 503 (default 32). */
   readonly maxQueuedVerifications?: number;
+  /** bcrypt checks one remote address may have waiting before its further attempts get 429 (default 8). */
+  readonly maxQueuedPerClient?: number;
+  /** Counts throttled attempts (ditto_sync_exporter_auth_throttled_total). */
+  readonly stats?: HttpStats;
 }
+
+/** Seconds a throttled client is asked to wait before trying again. */
+const RETRY_AFTER_SECONDS = 1;
 
 /**
  * Express middleware that lets a request through only with valid basic-auth or bearer credentials.
- * Anything else gets 401 with a challenge and no detail. With neither configured it passes
+ * Wrong or missing credentials get 401 with a challenge and no detail. While too many bcrypt
+ * checks wait, an attempt gets 429 (its address has too many waiting) or 503 (all together), with
+ * Retry-After: a flood never turns a correct login into a 401. With neither configured it passes
  * everything. Mount it ahead of every route it should protect: `app.use(auth, router)`.
  */
 export function createAuthMiddleware(auth: AuthSettings, options: AuthMiddlewareOptions = {}): RequestHandler {
   const realm = options.realm ?? DEFAULT_REALM;
   if (!/^[\x20-\x7e]*$/.test(realm) || /["\\]/.test(realm)) throw new RangeError('realm must be printable ASCII without quotes or backslashes');
-  const basic = auth.basicAuthUsers.size > 0 ? new BasicAuthVerifier(auth.basicAuthUsers, { maxQueued: options.maxQueuedVerifications }) : undefined;
+  const basic =
+    auth.basicAuthUsers.size > 0
+      ? new BasicAuthVerifier(auth.basicAuthUsers, { maxQueued: options.maxQueuedVerifications, maxQueuedPerClient: options.maxQueuedPerClient })
+      : undefined;
+  if (basic?.mixedCosts) {
+    options.logger?.info('basic_auth_users hashes differ in bcrypt cost: every check is made to take as long as one at the highest cost');
+  }
   const bearer = auth.bearerToken !== undefined ? digest(auth.bearerToken) : undefined;
   if (!basic && !bearer) return (_req, _res, next) => next();
 
   const challenges = [...(basic ? [`Basic realm="${realm}"`] : []), ...(bearer ? [`Bearer realm="${realm}"`] : [])];
-  const allowed = async (header: string | undefined): Promise<boolean> => {
-    const credentials = parseAuthorization(header);
+  const outcome = async (req: Request): Promise<VerifyOutcome> => {
+    const credentials = parseAuthorization(req.headers.authorization);
     if (credentials?.scheme === 'basic' && basic) {
       const pair = decodeBasic(credentials.value);
-      return pair !== undefined && (await basic.verify(pair.user, pair.password));
+      return pair === undefined ? 'denied' : basic.verify(pair.user, pair.password, req.socket.remoteAddress ?? '');
     }
-    if (credentials?.scheme === 'bearer' && bearer) return timingSafeEqual(digest(credentials.value), bearer);
-    return false;
+    if (credentials?.scheme === 'bearer' && bearer) return timingSafeEqual(digest(credentials.value), bearer) ? 'ok' : 'denied';
+    return 'denied';
   };
 
   return async (req: Request, res: Response, next: NextFunction) => {
-    if (await allowed(req.headers.authorization)) {
+    const result = await outcome(req);
+    if (result === 'ok') {
       next();
+      return;
+    }
+    if (result === 'throttled' || result === 'overloaded') {
+      if (options.stats) options.stats.authThrottled++;
+      options.logger?.debug({ remote: req.socket.remoteAddress, path: req.path, result }, 'authentication throttled');
+      res
+        .status(result === 'throttled' ? 429 : 503)
+        .set('Retry-After', String(RETRY_AFTER_SECONDS))
+        .set('Cache-Control', 'no-store')
+        .type('text/plain')
+        .send(result === 'throttled' ? 'too many login attempts\n' : 'too many login attempts, try again\n');
       return;
     }
     options.logger?.debug({ remote: req.socket.remoteAddress, path: req.path }, 'unauthorized request');

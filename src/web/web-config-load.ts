@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import { CURVES, opensslCipherList, type NodeTlsVersion } from './tls-names.js';
+import { CURVES, opensslCipherList, TLS12_CIPHER_SUITES, type NodeTlsVersion } from './tls-names.js';
 import {
   bearerTokenProblem,
   parseWebConfig,
@@ -92,6 +92,7 @@ async function tlsSettings(t: TlsDocument, load: (s: TextSource) => Promise<stri
   const clientCa = t.clientCa ? await load(t.clientCa) : undefined;
   checkCertificates(cert, t.cert, fail);
   if (clientCa !== undefined && t.clientCa) checkCertificates(clientCa, t.clientCa, fail);
+  checkCipherSuitesFit(cert, t, fail);
   try {
     createPrivateKey({ key, format: 'pem' });
   } catch (error) {
@@ -142,6 +143,23 @@ function checkCertificates(pem: string, source: TextSource, fail: (detail: strin
       fail(`${where(source)}: a certificate cannot be parsed (${firstLine(error)})`);
     }
   }
+}
+
+/**
+ * TLS 1.2 suites name the certificate's key type (ECDHE_ECDSA or ECDHE_RSA). When none of the
+ * listed ones fits the certificate, no TLS 1.2 handshake can ever succeed (and with max_version
+ * TLS12, none at all): refused at start-up rather than failing every scrape.
+ */
+function checkCipherSuitesFit(certPem: string, t: TlsDocument, fail: (detail: string) => never): void {
+  const tls12 = t.cipherSuites.filter((name) => TLS12_CIPHER_SUITES.has(name));
+  if (tls12.length === 0 || t.minVersion !== 'TLSv1.2') return;
+  const leaf = certPem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/)?.[0];
+  if (!leaf) return;
+  const keyType = new X509Certificate(leaf).publicKey.asymmetricKeyType;
+  const family = keyType === 'rsa' || keyType === 'rsa-pss' ? 'RSA' : keyType === 'ec' || keyType === 'ed25519' || keyType === 'ed448' ? 'ECDSA' : undefined;
+  if (!family || tls12.some((name) => name.startsWith(`TLS_ECDHE_${family}_`))) return;
+  const consequence = t.maxVersion === 'TLSv1.2' ? 'no client could ever connect' : 'no TLS 1.2 client could ever connect';
+  fail(`tls_server_config.cipher_suites: none of the listed TLS 1.2 suites works with the ${family} certificate, so ${consequence}; list TLS_ECDHE_${family}_… suites`);
 }
 
 /** Reads a regular file of at most MAX_WEB_FILE_BYTES as UTF-8. */

@@ -1,6 +1,7 @@
 import type { LabelSet } from '../../exposition/labels.js';
 import type { EngineReading } from '../engine.js';
 import type { FleetView } from '../fleet-view.js';
+import type { HttpView } from '../../http/http-stats.js';
 import type { HistogramData } from '../histogram.js';
 import type { PresenceSnapshot } from '../presence.js';
 import type { Snapshot } from '../snapshot.js';
@@ -100,4 +101,6 @@ export interface ScrapeView {
   readonly engine?: EngineView;
   /** Undefined unless the beacon is published. */
   readonly beacon?: BeaconView;
+  /** The HTTP layer's counters; undefined until a router or server serves this exporter. */
+  readonly http?: HttpView;
 }

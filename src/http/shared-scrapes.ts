@@ -1,0 +1,148 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { ExpositionFormat } from '../exposition/format.js';
+import type { HttpStats } from './http-stats.js';
+
+const gzipAsync = promisify(gzip);
+
+/** One rendered body, shared by every request that joined its render. */
+export interface SharedBody {
+  readonly contentType: string;
+  /** Encoded once; every response writes this same buffer. */
+  readonly body: Buffer;
+  /** The gzipped body, compressed once on first use (off the event loop). */
+  gzipped(): Promise<Buffer>;
+}
+
+/** What the coordinator needs from the exporter. */
+export interface ScrapeTarget {
+  /** Identifies the state a render would show: requests with the same key may share one render. */
+  renderKey(): string;
+  scrape(format: ExpositionFormat, options: { signal: AbortSignal }): Promise<{ contentType: string; body: string }>;
+}
+
+/** A render in progress, or queued to start when the one in progress ends. */
+interface Render {
+  /** The render key it shows; undefined while queued (it shows whatever is current when it starts). */
+  key: string | undefined;
+  readonly controller: AbortController;
+  readonly result: Promise<SharedBody>;
+  /** Starts a queued render. */
+  readonly start: () => void;
+  waiting: number;
+}
+
+interface Lane {
+  current: Render | undefined;
+  /** Requests that arrived while `current` showed an older state wait for this one. */
+  next: Render | undefined;
+}
+
+/**
+ * Concurrent scrapes share renders, so N scrapers cost one render on the event loop and one body
+ * in memory, not N:
+ *
+ * - Requests for the same snapshot and format while its render is in progress join it, and its
+ *   gzip.
+ * - At most one render per format is in progress. A request that finds one in progress for an
+ *   older snapshot waits for the next render, which starts as soon as that one ends and serves
+ *   every request that queued for it. So every answer shows a state from within its own request.
+ * - When every client waiting for a render has gone away, the render is aborted (its AbortSignal
+ *   stops the slices of work) or, if still queued, never started.
+ */
+export class SharedScrapes {
+  private readonly lanes = new Map<ExpositionFormat, Lane>();
+
+  constructor(
+    private readonly target: ScrapeTarget,
+    private readonly stats: HttpStats,
+  ) {}
+
+  /** Renders in progress, every format (for tests). */
+  get rendersInProgress(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) if (lane.current) n++;
+    return n;
+  }
+
+  /**
+   * The body for `format`. Rejects with the client's abort reason as soon as `client` aborts; the
+   * render goes on while anyone else waits for it.
+   */
+  async get(format: ExpositionFormat, client: AbortSignal): Promise<SharedBody> {
+    client.throwIfAborted();
+    const lane = this.lanes.get(format) ?? this.lanes.set(format, { current: undefined, next: undefined }).get(format)!;
+    let render: Render;
+    if (!lane.current) {
+      render = this.create(lane, format);
+      lane.current = render;
+      render.start();
+    } else if (lane.current.key === this.target.renderKey() && !lane.current.controller.signal.aborted) {
+      render = lane.current;
+      this.stats.scrapesShared++;
+    } else {
+      if (lane.next) this.stats.scrapesShared++;
+      render = lane.next ??= this.create(lane, format);
+    }
+    render.waiting++;
+    let onAbort: (() => void) | undefined;
+    const left = new Promise<never>((_resolve, reject) => {
+      onAbort = () => {
+        reject(client.reason);
+        if (--render.waiting === 0) this.abandon(lane, render);
+      };
+      client.addEventListener('abort', onAbort, { once: true });
+    });
+    left.catch(() => {});
+    try {
+      return await Promise.race([render.result, left]);
+    } finally {
+      client.removeEventListener('abort', onAbort!);
+      if (!client.aborted) render.waiting--;
+    }
+  }
+
+  /** Every client of `render` went away: stop it, or never start it. */
+  private abandon(lane: Lane, render: Render): void {
+    if (lane.next === render) {
+      lane.next = undefined;
+      render.controller.abort(new Error('every client of this render went away'));
+      render.start(); // settles at once: the signal is already aborted
+      return;
+    }
+    if (lane.current !== render) return;
+    this.stats.rendersCancelled++;
+    render.controller.abort(new Error('every client of this render went away'));
+  }
+
+  private create(lane: Lane, format: ExpositionFormat): Render {
+    const controller = new AbortController();
+    let begin!: () => void;
+    const started = new Promise<void>((resolve) => (begin = resolve));
+    const render = { key: undefined, controller, waiting: 0 } as { -readonly [K in keyof Render]: Render[K] };
+    render.start = () => {
+      render.key = this.target.renderKey();
+      begin();
+    };
+    render.result = (async (): Promise<SharedBody> => {
+      await started;
+      try {
+        controller.signal.throwIfAborted();
+        const rendered = await this.target.scrape(format, { signal: controller.signal });
+        const body = Buffer.from(rendered.body, 'utf8');
+        let compressed: Promise<Buffer> | undefined;
+        return { contentType: rendered.contentType, body, gzipped: () => (compressed ??= gzipAsync(body)) };
+      } finally {
+        if (lane.current === render) {
+          // The queued render starts now and shows the state as it is now.
+          lane.current = lane.next;
+          lane.next = undefined;
+          lane.current?.start();
+        }
+      }
+    })();
+    // Nobody may be waiting any more when it settles (all went away): never an unhandled rejection.
+    render.result.catch(() => {});
+    return render as Render;
+  }
+}
