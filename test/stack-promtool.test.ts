@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type StackConfig } from '../scripts/stack/config.js';
 import { rulesYaml } from '../scripts/stack/generate.js';
-import { alertRules, recordingRules } from '../scripts/stack/rules.js';
+import { alertRules, recordingRules } from '../scripts/stack/rules/index.js';
 import { repoPath } from './stack/files.js';
 import { haveBinary, run } from './helpers/tools.js';
 

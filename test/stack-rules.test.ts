@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEFAULT_CONFIG } from '../scripts/stack/config.js';
-import { ALERT_NAMES, runbookAnchor } from '../scripts/stack/rules.js';
+import { ALERT_NAMES, alertRules, recordingRules, RULE_AREAS, runbookAnchor } from '../scripts/stack/rules/index.js';
 import { allowedLabels, loadRuleFiles, markdownAnchors, readText, repoPath, SAMPLE_FAMILIES } from './stack/files.js';
 import { selectors } from './stack/promql-selectors.js';
 
@@ -30,6 +30,14 @@ const ruleTests = readdirSync(repoPath('prometheus/tests'))
   .map((f) => parse(readText(`prometheus/tests/${f}`)) as TestFile);
 
 describe('alert and recording rules', () => {
+  it('come from the areas of rules/index.ts: one group per area, each area naming exactly its own alerts', () => {
+    for (const area of RULE_AREAS) expect(area.alerts(DEFAULT_CONFIG).map((r) => r.alert), area.name).toEqual([...area.alertNames]);
+    expect(new Set(ALERT_NAMES).size, 'an alert name repeats across areas').toBe(ALERT_NAMES.length);
+    const groups = [...alertRules(DEFAULT_CONFIG).groups, ...recordingRules(DEFAULT_CONFIG).groups].map((g) => g.name);
+    expect(new Set(groups).size, 'a group name repeats').toBe(groups.length);
+    expect(files.flatMap((f) => f.doc.groups.map((g) => g.name)).sort()).toEqual([...groups].sort());
+  });
+
   it('define exactly the documented alerts, PascalCase with the Ditto prefix', () => {
     expect(alerts.map((a) => a.rule.alert).sort()).toEqual([...ALERT_NAMES].sort());
     for (const { rule } of alerts) expect(rule.alert).toMatch(/^Ditto[A-Z][A-Za-z]+$/);

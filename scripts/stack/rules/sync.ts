@@ -1,53 +1,27 @@
 /**
- * Alert and recording rules for the exporter, built from a StackConfig. The committed files under
- * prometheus/rules/ are this module's output with DEFAULT_CONFIG; the end-to-end test builds a copy
- * with short windows. Why each threshold and window: docs/runbook.md.
+ * The sync area's alerts and recording rules (families from src/catalogue/sync.ts). Why each
+ * threshold and window: docs/runbook.md.
  */
-import { F } from '../../src/catalogue/index.js';
-import { duration, prose, type StackConfig } from './config.js';
-import { promql, series } from './promql.js';
+import { F } from '../../../src/catalogue/index.js';
+import { duration, prose, type StackConfig } from '../config.js';
+import { promql } from '../promql.js';
+import { runbookUrl, selectorFor, type AlertRule, type RecordingRule, type RuleArea } from './kit.js';
 
-export interface AlertRule {
-  readonly alert: string;
-  readonly expr: string;
-  readonly for: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: { readonly summary: string; readonly description: string; readonly runbook_url: string };
-}
-
-export interface RecordingRule {
-  readonly record: string;
-  readonly expr: string;
-  readonly labels?: Readonly<Record<string, string>>;
-}
-
-export interface RuleGroup<R> {
-  readonly name: string;
-  readonly rules: readonly R[];
-}
-
-export interface RuleFile<R> {
-  readonly groups: readonly RuleGroup<R>[];
-}
-
-export const ALERT_NAMES = [
+export const SYNC_ALERT_NAMES = [
   'DittoCloudSyncGapGrowing',
   'DittoNoCloudServerConnected',
   'DittoPeerSyncStale',
   'DittoSyncObserverStalled',
   'DittoSyncExporterDown',
 ] as const;
-export type AlertName = (typeof ALERT_NAMES)[number];
-
-/** GitHub's heading anchor for a runbook section titled with the alert name. */
-export const runbookAnchor = (alert: string): string => alert.toLowerCase();
+type SyncAlertName = (typeof SYNC_ALERT_NAMES)[number];
 
 export const ACK_QUANTILES = ['0.5', '0.9', '0.99'] as const;
 
-export function alertRules(c: StackConfig): RuleFile<AlertRule> {
-  const m = (name: string, ...extra: string[]) => series(name, c.selector, ...extra);
+function syncAlerts(c: StackConfig): AlertRule[] {
+  const m = selectorFor(c);
   const w = duration(c.gaugeWindow);
-  const runbook = (alert: AlertName) => `${c.runbookUrl}#${runbookAnchor(alert)}`;
+  const runbook = (alert: SyncAlertName) => runbookUrl(c, alert);
   const gap = c.cloudGap;
   const stale = c.peerStale;
   const lagWindow = duration(stale.lagWindow);
@@ -158,12 +132,12 @@ export function alertRules(c: StackConfig): RuleFile<AlertRule> {
       },
     },
   ];
-  return { groups: [{ name: 'ditto-sync.alerts', rules }] };
+  return rules;
 }
 
 /** Pre-computed series for dashboards over long ranges and for federation; named level:metric:operations. */
-export function recordingRules(c: StackConfig): RuleFile<RecordingRule> {
-  const m = (name: string, ...extra: string[]) => series(name, c.selector, ...extra);
+function syncRecording(c: StackConfig): RecordingRule[] {
+  const m = selectorFor(c);
   const r = duration(c.rateWindow);
   const ack = F.commitCloudAck.name;
   const rules: RecordingRule[] = [
@@ -189,5 +163,7 @@ export function recordingRules(c: StackConfig): RuleFile<RecordingRule> {
       expr: `max without (peer_id) (${m(F.peerCommitLag.name)})`,
     },
   ];
-  return { groups: [{ name: 'ditto-sync.recording', rules }] };
+  return rules;
 }
+
+export const SYNC_RULES: RuleArea = { name: 'sync', alertNames: SYNC_ALERT_NAMES, alerts: syncAlerts, recording: syncRecording };
