@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEFAULT_CONFIG } from '../scripts/stack/config.js';
-import { ALERT_NAMES, alertRules, recordingRules, RULE_AREAS, runbookAnchor } from '../scripts/stack/rules/index.js';
+import { ALERT_NAMES, alertRules, recordingRules, RULE_AREAS, runbookAnchor, SYNC_ALERT_NAMES } from '../scripts/stack/rules/index.js';
 import { allowedLabels, loadRuleFiles, markdownAnchors, readText, repoPath, SAMPLE_FAMILIES } from './stack/files.js';
 import { selectors } from './stack/promql-selectors.js';
 
@@ -105,6 +105,21 @@ describe('alert and recording rules', () => {
   it('every recording rule has a promql_expr_test', () => {
     const tested = new Set(ruleTests.flatMap((f) => f.tests.flatMap((t) => (t.promql_expr_test ?? []).flatMap((c) => selectors(c.expr).map((s) => s.metric)))));
     for (const name of recorded) expect(tested, `${name} has no promql_expr_test`).toContain(name);
+  });
+
+  it('Alertmanager holds back every other sync alert of an instance while its exporter is down or its source stalled', () => {
+    const config = parse(readText('prometheus/alertmanager.yml')) as { inhibit_rules: { source_matchers: string[]; target_matchers: string[]; equal: string[] }[] };
+    const targetsOf = (source: string) => {
+      const rule = config.inhibit_rules.find((r) => r.source_matchers.includes(`alertname="${source}"`));
+      expect(rule, `no inhibit rule with source ${source}`).toBeDefined();
+      expect(rule!.equal).toEqual(['job', 'instance']);
+      const m = /^alertname=~"(.*)"$/.exec(rule!.target_matchers[0] ?? '');
+      return new Set(m?.[1]?.split('|'));
+    };
+    const health = ['DittoSyncExporterDown', 'DittoSyncObserverStalled'];
+    const others = SYNC_ALERT_NAMES.filter((a) => !health.includes(a));
+    expect([...targetsOf('DittoSyncExporterDown')].sort()).toEqual([...others, 'DittoSyncObserverStalled'].sort());
+    expect([...targetsOf('DittoSyncObserverStalled')].sort()).toEqual([...others].sort());
   });
 
   it('the promtool tests load every rule file', () => {
