@@ -21,6 +21,7 @@ interface TestFile {
   rule_files: string[];
   tests: {
     name: string;
+    input_series?: { series: string; values: string }[];
     alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[];
     promql_expr_test?: { expr: string }[];
   }[];
@@ -99,6 +100,17 @@ describe('alert and recording rules', () => {
       const mine = cases.filter((c) => c.alertname === name);
       expect(mine.some((c) => c.exp_alerts.length > 0), `${name} never fires in prometheus/tests`).toBe(true);
       expect(mine.some((c) => c.exp_alerts.length === 0), `${name} is never shown silent in prometheus/tests`).toBe(true);
+    }
+  });
+
+  it('gates every sync alert but the two health alerts on ditto_sync_up, and every promtool case of one gives ditto_sync_up', () => {
+    const gate = 'last_over_time(ditto_sync_up{job="ditto-sync"}[5m]) == 1';
+    const gated = alerts.filter((a) => a.rule.expr.includes(gate)).map((a) => a.rule.alert!);
+    expect(gated.sort()).toEqual(SYNC_ALERT_NAMES.filter((a) => a !== 'DittoSyncObserverStalled' && a !== 'DittoSyncExporterDown').sort());
+    // Without a ditto_sync_up series every gated alert is silent, so a silent case would pass for the wrong reason.
+    for (const t of ruleTests.flatMap((f) => f.tests)) {
+      if (!(t.alert_rule_test ?? []).some((c) => gated.includes(c.alertname))) continue;
+      expect((t.input_series ?? []).some((i) => i.series.startsWith('ditto_sync_up{')), `${t.name} gives no ditto_sync_up`).toBe(true);
     }
   });
 
