@@ -78,7 +78,7 @@ describe('Grafana dashboards', () => {
         for (const expr of exprs(p)) {
           for (const s of selectors(expr)) {
             const def = s.metric ? SAMPLE_FAMILIES.get(s.metric) : undefined;
-            expect(def, `${p.title}: ${s.metric ?? 'bare selector'} is not in src/catalogue.ts`).toBeDefined();
+            expect(def, `${p.title}: ${s.metric ?? 'bare selector'} is not in src/catalogue/`).toBeDefined();
             const allowed = allowedLabels(s.metric!, def!);
             for (const m of s.matchers) expect(allowed, `${p.title}: ${s.metric} has no label ${m.label}`).toContain(m.label);
             const wanted = def!.labels.includes('peer_id') ? [...TARGET_VARIABLES, ...PEER_VARIABLES] : TARGET_VARIABLES;

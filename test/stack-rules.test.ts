@@ -65,7 +65,7 @@ describe('alert and recording rules', () => {
       const metric = s.metric!;
       const def = SAMPLE_FAMILIES.get(metric);
       // `up` is Prometheus' own per-target series; recorded names come from our recording rules.
-      expect(def || metric === 'up' || recorded.has(metric), `${metric} is not in src/catalogue.ts`).toBeTruthy();
+      expect(def || metric === 'up' || recorded.has(metric), `${metric} is not in src/catalogue/`).toBeTruthy();
       expect(s.matchers.map((m) => `${m.label}${m.op}"${m.value}"`)).toContain(DEFAULT_CONFIG.selector);
       if (def) {
         const allowed = allowedLabels(metric, def);
