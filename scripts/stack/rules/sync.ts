@@ -23,7 +23,8 @@ export const ACK_QUANTILES = ['0.5', '0.9', '0.99'] as const;
 /**
  * `and`-ed onto every sync alert but the two health alerts: silent while the latest ditto_sync_up is
  * 0. The windows would otherwise keep judging the last samples of a closed or failing source for up
- * to a window; DittoSyncObserverStalled speaks for that time. A lost scrape does not open the gate.
+ * to a window; DittoSyncObserverStalled speaks for that time. One lost scrape does not silence them:
+ * last_over_time keeps the last value read.
  */
 export function whileSourceUp(c: StackConfig): string {
   return `and on (job, instance)\nlast_over_time(${selectorFor(c)(F.up.name)}[${duration(c.gaugeWindow)}]) == 1`;
