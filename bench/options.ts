@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BACKENDS, type BackendName } from '../src/backends/backend.js';
 
-export const PHASES = ['costs', 'heap', 'loop', 'http'] as const;
+export const PHASES = ['costs', 'heap', 'loop', 'http', 'fleet'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -22,6 +22,8 @@ export interface BenchOptions {
   readonly httpPeers: number;
   readonly httpSeconds: number;
   readonly httpConnections: number;
+  /** Devices the fleet phase reads from the Ditto Server emulator. */
+  readonly fleetDevices: number;
   readonly phases: ReadonlySet<Phase>;
   readonly out: string;
 }
@@ -37,6 +39,7 @@ const HELP = `npm run bench -- [options]   (every option also reads the environm
   --http-peers N       peers for the HTTP load test        BENCH_HTTP_PEERS    1000
   --http-seconds S     seconds of HTTP load                BENCH_HTTP_SECONDS  20
   --connections N      concurrent HTTP connections         BENCH_CONNECTIONS   32
+  --fleet-devices N    devices for the fleet phase         BENCH_FLEET_DEVICES 100000 (quick: 10000)
   --only LIST          phases: ${PHASES.join(',')}        BENCH_ONLY          all
   --out FILE           results JSON                        BENCH_OUT           bench/results.json
   --quick              sanity run: 30 runs, 3 s phases,    BENCH_QUICK=1
@@ -57,6 +60,7 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
       'http-peers': { type: 'string' },
       'http-seconds': { type: 'string' },
       connections: { type: 'string' },
+      'fleet-devices': { type: 'string' },
       only: { type: 'string' },
       out: { type: 'string' },
       quick: { type: 'boolean' },
@@ -85,6 +89,7 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
     httpPeers: positiveInt(pick(values['http-peers'], 'BENCH_HTTP_PEERS') ?? '1000', 'http-peers'),
     httpSeconds: positiveNumber(pick(values['http-seconds'], 'BENCH_HTTP_SECONDS') ?? (quick ? '3' : '20'), 'http-seconds'),
     httpConnections: positiveInt(pick(values.connections, 'BENCH_CONNECTIONS') ?? '32', 'connections'),
+    fleetDevices: positiveInt(pick(values['fleet-devices'], 'BENCH_FLEET_DEVICES') ?? (quick ? '10000' : '100000'), 'fleet-devices'),
     phases: new Set(phases),
     out: pick(values.out, 'BENCH_OUT') ?? 'bench/results.json',
   };

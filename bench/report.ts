@@ -1,6 +1,7 @@
 import { NOTICE_MS } from './blocks.js';
 import type { CostResult } from './costs.js';
 import type { EventLoopResult } from './event-loop.js';
+import type { FleetResult } from './fleet.js';
 import type { HeapResult } from './heap.js';
 import type { HttpResult } from './http-load.js';
 
@@ -11,6 +12,7 @@ export interface BenchResults {
   readonly heap: Record<string, HeapResult[]>;
   readonly eventLoop: Record<string, EventLoopResult[]>;
   readonly http: Record<string, HttpResult>;
+  readonly fleet: FleetResult[];
   targets?: Target[];
 }
 
@@ -68,6 +70,8 @@ export function formatTable(r: BenchResults): string {
   const header = ['peers', ...counts.map(peersLabel)];
   // Rows of phases that did not run are left out.
   const body = rows.map(([label, f]) => [label, ...counts.map(f)]).filter((row) => row.slice(1).some((cell) => cell !== '-'));
+  // Only the fleet phase ran: no peer table at all.
+  if (body.length === 0) return '';
   const widths = header.map((_, i) => Math.max(...[header, ...body].map((row) => row[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
@@ -95,11 +99,35 @@ export function judgeTargets(r: BenchResults): Target[] {
     });
     targets.push({ name: `complete, correct bodies at 10,000 peers${which}`, limit: 'all', value: `${loop.scrapes - loop.incomplete.length}/${loop.scrapes}`, met: loop.incomplete.length === 0 && loop.scrapes > 0 });
   }
+  for (const f of r.fleet.filter((x) => x.devices >= 100_000)) {
+    targets.push({ name: `longest event-loop block during a fleet refresh, ${peersLabel(f.devices)} devices (${f.mode})`, limit: '<= 50 ms', value: `${ms(f.longestBlockInRefresh)} ms`, met: f.longestBlockInRefresh <= 50 });
+  }
   const heap = r.heap['prom-client']?.find((h) => h.peers === 10000);
   if (heap) targets.push({ name: 'heap retained per peer at 10,000', limit: '<= 3 KB', value: bytes(heap.bytesPerPeer), met: heap.bytesPerPeer <= 3072 });
   const checks = r.costs.map((c) => c.backends['prom-client']?.check).filter((c) => c !== undefined);
   if (checks.length) targets.push({ name: 'per-peer lines identical to prom-client\'s', limit: 'every size', value: checks.every((c) => c.ok) ? 'identical' : checks.find((c) => !c.ok)!.problem ?? 'differs', met: checks.every((c) => c.ok) });
   return targets;
+}
+
+/** The fleet phase: one column per mode. */
+export function formatFleetTable(r: BenchResults): string {
+  const cols = r.fleet;
+  const block = (v: number) => (v === 0 ? `< ${NOTICE_MS}` : ms(v));
+  const rows: [string, (f: FleetResult) => string][] = [
+    ['devices read (pages of 500)', (f) => `${peersLabel(f.devices)} (${f.pages})`],
+    ['first refresh ms (label sets built)', (f) => ms(f.firstRefreshMs)],
+    ['later refresh ms, p50 / max', (f) => pair(f.refresh.median, f.refresh.max)],
+    ['scrape ms, p50 / max', (f) => pair(f.scrape.median, f.scrape.max)],
+    ['body', (f) => bytes(f.bodyBytes)],
+    ['heap retained per device', (f) => bytes(f.bytesPerDevice)],
+    ['longest block ms: in a refresh / in a scrape', (f) => `${block(f.longestBlockInRefresh)} / ${block(f.longestBlockInScrape)}`],
+  ];
+  const header = ['fleet (--source fleet, emulated Ditto Server)', ...cols.map((f) => (f.mode === 'full' ? 'a series per device' : 'aggregates only'))];
+  const body = rows.map(([label, get]) => [label, ...cols.map(get)]);
+  const widths = header.map((_, i) => Math.max(...[header, ...body].map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...body.map(line)].join('\n');
 }
 
 export function formatTargets(targets: readonly Target[]): string {

@@ -6,6 +6,7 @@ import { SyncExporter, type ExporterOptions, type Readiness } from './exporter.j
 import type { Logger } from './logger.js';
 import { createRouter } from './server.js';
 import { DittoSource } from './sources/ditto.js';
+import { checkAttachedEngineExporter } from './sources/engine-checks.js';
 import { instrumentStore as wrapStoreExecute } from './sources/instrument-store.js';
 
 export type AttachOptions = ExporterOptions & {
@@ -54,6 +55,7 @@ export async function attachSyncExporter(ditto: Ditto, options: AttachOptions = 
     await exporter.close().catch(() => undefined);
     throw new Error(`attachSyncExporter: could not observe system:data_sync_info: ${messageOf(error)}`, { cause: error });
   }
+  await checkAttachedEngineExporter(source, options.engineMetrics?.url, logger);
 
   const trackCommit = (id: bigint | number | string, at?: Date | number) => exporter.trackCommit(id, at instanceof Date ? at.getTime() : at);
   let restoreStore: (() => void) | undefined;

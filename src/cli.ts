@@ -20,10 +20,12 @@ const DITTO_FLAGS: Readonly<Record<string, string>> = {
   tcpListen: '--tcp-listen',
   tcpConnect: '--tcp-connect',
   logLevel: '--ditto-log-level',
+  engineMetrics: '--ditto-engine-metrics',
 };
 
-/** openDitto's DittoConfigError (matched by name: the SDK module is loaded lazily). */
+/** openDitto's DittoConfigError or EngineExporterEnvError (matched by name: the SDK module is loaded lazily). */
 function dittoConfigErrorLine(error: unknown): string | undefined {
+  if (error instanceof Error && error.name === 'EngineExporterEnvError') return error.message;
   if (!(error instanceof Error) || error.name !== 'DittoConfigError') return undefined;
   const field = (error as Error & { field?: string }).field ?? '';
   const flag = DITTO_FLAGS[field];
@@ -65,8 +67,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const logger = createLogger(config.logLevel);
   let source: SyncSource;
+  let engineMetricsUrl: string | undefined;
   try {
-    source = await createSource(config, logger);
+    ({ source, engineMetricsUrl } = await createSource(config, logger));
   } catch (error) {
     const line = dittoConfigErrorLine(error);
     if (line !== undefined) {
@@ -85,8 +88,12 @@ async function main(argv: readonly string[]): Promise<number> {
     refreshTimeout: config.refreshTimeout,
     stallAfter: config.stallAfter,
     peerIdLabel: config.peerIdLabel,
+    peerDeviceName: config.peerDeviceName,
     peerIdHashKey: config.peerIdHashKey,
     backend: config.backend,
+    engineMetrics: engineMetricsUrl === undefined ? undefined : { url: engineMetricsUrl },
+    publishHealth: config.publishHealth,
+    publishInterval: config.publishInterval,
     logger,
   });
 
@@ -124,7 +131,10 @@ async function main(argv: readonly string[]): Promise<number> {
     await exporter.close().catch(() => {});
     return 1;
   }
-  logger.info({ source: source.kind, backend: config.backend, address: `${config.listen.host}:${boundPort(server)}`, web: describeWebConfig(web) }, 'serving /metrics');
+  logger.info(
+    { source: source.kind, backend: config.backend, address: `${config.listen.host}:${boundPort(server)}`, web: describeWebConfig(web), engineMetrics: engineMetricsUrl, publishHealth: config.publishHealth },
+    'serving /metrics',
+  );
 
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {

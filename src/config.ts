@@ -6,6 +6,7 @@ import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { DEFAULT_PORT } from './server.js';
 import { DEFAULT_MESH, type MeshOptions } from './sources/mesh-simulator.js';
 import { DEFAULT_REPLAY_MAX_LINE_BYTES } from './sources/replay.js';
+import { FLEET_DEFAULTS } from './sources/fleet/defaults.js';
 import { SOURCE_KINDS, type SourceKind } from './sources/source.js';
 import { PEER_ID_MODES, type PeerIdMode } from './state/peer-labels.js';
 
@@ -27,6 +28,7 @@ export interface CliConfig {
   readonly stallAfter: number;
   readonly peerIdLabel: PeerIdMode;
   readonly peerIdHashKey: string | undefined;
+  readonly peerDeviceName: boolean;
   readonly processMetrics: boolean;
   readonly backend: BackendName;
   readonly otlpEndpoint: string | undefined;
@@ -35,7 +37,10 @@ export interface CliConfig {
   readonly record: string | undefined;
   readonly replay: string | undefined;
   readonly replayMaxLineBytes: number;
+  readonly publishHealth: boolean;
+  readonly publishInterval: number;
   readonly simulate: MeshOptions & { readonly tickMs: number };
+  readonly fleet: FleetConfig;
   readonly ditto: {
     readonly databaseId: string | undefined;
     readonly persistenceDir: string;
@@ -47,8 +52,29 @@ export interface CliConfig {
     readonly tcpConnect: readonly string[];
     readonly peerToPeer: boolean;
     readonly logLevel: DittoLogLevel;
+    readonly engineMetrics: boolean;
   };
 }
+
+export interface FleetConfig {
+  readonly url: string | undefined;
+  readonly apiKeyFile: string | undefined;
+  /** DITTO_EXPORTER_FLEET_API_KEY: the key itself, for set-ups without a key file. */
+  readonly apiKeyFromEnv: string | undefined;
+  readonly intervalSeconds: number;
+  readonly pageSize: number;
+  readonly requestTimeoutSeconds: number;
+  readonly retries: number;
+  readonly maxDevices: number;
+  readonly deviceIdLabel: PeerIdMode;
+  readonly shard: number;
+  readonly totalShards: number;
+  readonly live: boolean;
+  readonly liveTimeoutSeconds: number;
+}
+
+/** The environment variable that may hold the fleet API key itself (no flag: a key on argv shows in ps). */
+export const FLEET_API_KEY_ENV = 'DITTO_EXPORTER_FLEET_API_KEY';
 
 /** A bad flag, value or combination: the CLI prints the message on one line and exits 2. */
 export class ConfigError extends Error {}
@@ -143,7 +169,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { group: 'exporter', flags: '--refresh-timeout <seconds>', env: 'DITTO_EXPORTER_REFRESH_TIMEOUT', description: 'a scrape waits at most this long for that re-read, then reports the older snapshot', default: DEFAULTS.refreshTimeout, parse: seconds },
   { group: 'exporter', flags: '--stall-after <seconds>', env: 'DITTO_EXPORTER_STALL_AFTER', description: '/readyz fails when the snapshot is older than this', default: DEFAULTS.stallAfter, parse: seconds },
   { group: 'exporter', flags: '--peer-id-label <mode>', env: 'DITTO_EXPORTER_PEER_ID_LABEL', description: `peer_id label: ${PEER_ID_MODES.join('|')} (hash = keyed hash, none = aggregates only)`, default: DEFAULTS.peerIdLabel, parse: oneOf(PEER_ID_MODES) },
-  { group: 'exporter', flags: '--peer-id-hash-key <key>', env: 'DITTO_EXPORTER_PEER_ID_HASH_KEY', description: 'secret key for --peer-id-label hash (required with it)', parse: nonEmpty },
+  { group: 'exporter', flags: '--peer-id-hash-key <key>', env: 'DITTO_EXPORTER_PEER_ID_HASH_KEY', description: 'secret key for --peer-id-label hash and --fleet-device-id-label hash (required with them; one key, so a device hashes alike in both)', parse: nonEmpty },
+  { group: 'exporter', flags: '--no-peer-device-name', env: 'DITTO_EXPORTER_NO_PEER_DEVICE_NAME', description: 'leave the device_name label (user-chosen, can be personal) out of ditto_sync_peer_info' },
   { group: 'exporter', flags: '--no-process-metrics', env: 'DITTO_EXPORTER_NO_PROCESS_METRICS', description: "leave out prom-client's process_* and nodejs_* metrics" },
   { group: 'exporter', flags: '--backend <name>', env: 'DITTO_EXPORTER_BACKEND', description: `metrics library behind /metrics: ${BACKENDS.join('|')}`, default: 'prom-client', parse: oneOf(BACKENDS) },
   { group: 'exporter', flags: '--otlp-endpoint <url>', env: 'DITTO_EXPORTER_OTLP_ENDPOINT', description: 'push metrics over OTLP/HTTP to this URL (also OTEL_EXPORTER_OTLP_METRICS_ENDPOINT)', parse: url },
@@ -161,6 +188,18 @@ export const FLAGS: readonly FlagSpec[] = [
   { group: 'simulate', flags: '--simulate-outage-duration <seconds>', env: 'DITTO_EXPORTER_SIMULATE_OUTAGE_DURATION', description: 'length of each cloud outage (0 = none)', default: d.outageDuration, parse: nonNegativeNumber },
   { group: 'simulate', flags: '--simulate-outage-every <seconds>', env: 'DITTO_EXPORTER_SIMULATE_OUTAGE_EVERY', description: 'outage period (0 = a single outage)', default: d.outageEvery, parse: nonNegativeNumber },
   { group: 'simulate', flags: '--simulate-seed <n>', env: 'DITTO_EXPORTER_SIMULATE_SEED', description: 'random seed of the simulated mesh', default: d.seed, parse: nonNegativeInt },
+  { group: 'fleet', flags: '--fleet-url <url>', env: 'DITTO_EXPORTER_FLEET_URL', description: 'Ditto Server HTTP API base from the portal, which may include a path; /api/v5/store/execute is appended (--source fleet)', parse: url },
+  { group: 'fleet', flags: '--fleet-api-key-file <path>', env: 'DITTO_EXPORTER_FLEET_API_KEY_FILE', description: `file holding the Ditto Server API key, re-read before every inventory read (or the key itself in ${FLEET_API_KEY_ENV}); use a read-only key`, parse: nonEmpty },
+  { group: 'fleet', flags: '--fleet-interval <seconds>', env: 'DITTO_EXPORTER_FLEET_INTERVAL', description: 'seconds from the start of one inventory read to the next; scrapes serve the last complete inventory', default: FLEET_DEFAULTS.intervalSeconds, parse: seconds },
+  { group: 'fleet', flags: '--fleet-page-size <n>', env: 'DITTO_EXPORTER_FLEET_PAGE_SIZE', description: 'documents per inventory request (paged by _id)', default: FLEET_DEFAULTS.pageSize, parse: positiveInt },
+  { group: 'fleet', flags: '--fleet-request-timeout <seconds>', env: 'DITTO_EXPORTER_FLEET_REQUEST_TIMEOUT', description: 'timeout of each inventory request, body included', default: FLEET_DEFAULTS.requestTimeoutSeconds, parse: seconds },
+  { group: 'fleet', flags: '--fleet-retries <n>', env: 'DITTO_EXPORTER_FLEET_RETRIES', description: 'retries of a request answered 408, 429 or 503 (jittered exponential backoff, Retry-After honoured)', default: FLEET_DEFAULTS.retries, parse: nonNegativeInt },
+  { group: 'fleet', flags: '--max-devices <n>', env: 'DITTO_EXPORTER_MAX_DEVICES', description: 'per-device series for at most this many devices of the shard (the aggregates count every device)', default: FLEET_DEFAULTS.maxDevices, parse: positiveInt },
+  { group: 'fleet', flags: '--fleet-device-id-label <mode>', env: 'DITTO_EXPORTER_FLEET_DEVICE_ID_LABEL', description: `device_id label: ${PEER_ID_MODES.join('|')} (hash = keyed hash with --peer-id-hash-key, device_name left out; none = aggregates only)`, default: 'full', parse: oneOf(PEER_ID_MODES) },
+  { group: 'fleet', flags: '--shard <n>', env: 'DITTO_EXPORTER_SHARD', description: 'this exporter\'s shard, from 0: it keeps the devices whose id hashes to it (FNV-1a, as kube-state-metrics)', default: 0, parse: nonNegativeInt },
+  { group: 'fleet', flags: '--total-shards <n>', env: 'DITTO_EXPORTER_TOTAL_SHARDS', description: 'how many exporters split the fleet (each with its own --shard)', default: 1, parse: positiveInt },
+  { group: 'fleet', flags: '--fleet-live', env: 'DITTO_EXPORTER_FLEET_LIVE', description: "also read connected devices' system:data_sync_info over POST /api/v5/sync/remote_execute, which is not in Ditto's public reference (the key needs remote-query permission)" },
+  { group: 'fleet', flags: '--fleet-live-timeout <seconds>', env: 'DITTO_EXPORTER_FLEET_LIVE_TIMEOUT', description: 'timeout of each remote execute request (--fleet-live)', default: FLEET_DEFAULTS.liveTimeoutSeconds, parse: seconds },
   { group: 'ditto', flags: '--database-id <id>', env: 'DITTO_EXPORTER_DATABASE_ID', description: "Ditto database (app) id; default: the SDK's default id", parse: nonEmpty },
   { group: 'ditto', flags: '--persistence-dir <dir>', env: 'DITTO_EXPORTER_PERSISTENCE_DIR', description: 'Ditto persistence directory', default: './data/ditto', parse: nonEmpty },
   { group: 'ditto', flags: '--offline-license-token <token>', env: 'DITTO_EXPORTER_OFFLINE_LICENSE_TOKEN', description: 'offline license token: activates small-peer sync', parse: nonEmpty },
@@ -171,6 +210,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { group: 'ditto', flags: '--tcp-connect <host:port,...>', env: 'DITTO_EXPORTER_TCP_CONNECT', description: 'connect to these peers over TCP (repeatable, comma-separated)', parse: hostPortList },
   { group: 'ditto', flags: '--no-ditto-p2p', env: 'DITTO_EXPORTER_NO_DITTO_P2P', description: "turn off Ditto's automatic peer-to-peer transports (LAN, Bluetooth), keeping explicit TCP" },
   { group: 'ditto', flags: '--ditto-log-level <level>', env: 'DITTO_EXPORTER_DITTO_LOG_LEVEL', description: `Ditto SDK log level: ${DITTO_LOG_LEVELS.join('|')}`, default: 'warning', parse: oneOf(DITTO_LOG_LEVELS) },
+  { group: 'ditto', flags: '--ditto-engine-metrics', env: 'DITTO_EXPORTER_DITTO_ENGINE_METRICS', description: "serve Ditto's own engine metrics (SQLite, store transactions, connections) on /metrics, read from the SDK's exporter on a free 127.0.0.1 port" },
+  { group: 'ditto', flags: '--publish-health', env: 'DITTO_EXPORTER_PUBLISH_HEALTH', description: 'publish a sync-health summary into this device\'s small peer info metadata (key ditto_sync_health), which Ditto syncs to the Ditto Server' },
+  { group: 'ditto', flags: '--publish-interval <seconds>', env: 'DITTO_EXPORTER_PUBLISH_INTERVAL', description: 'seconds between refreshes of that summary', default: DEFAULTS.publishInterval, parse: seconds },
 ];
 
 export function buildProgram(): Command {
@@ -210,6 +252,7 @@ function toConfig(o: Raw): CliConfig {
     stallAfter: o['stallAfter'] as number,
     peerIdLabel: o['peerIdLabel'] as PeerIdMode,
     peerIdHashKey: o['peerIdHashKey'] as string | undefined,
+    peerDeviceName: o['peerDeviceName'] !== false,
     processMetrics: o['processMetrics'] !== false,
     backend: o['backend'] as BackendName,
     otlpEndpoint: o['otlpEndpoint'] as string | undefined,
@@ -218,6 +261,8 @@ function toConfig(o: Raw): CliConfig {
     record: o['record'] as string | undefined,
     replay: o['replay'] as string | undefined,
     replayMaxLineBytes: o['replayMaxLineBytes'] as number,
+    publishHealth: o['publishHealth'] === true,
+    publishInterval: o['publishInterval'] as number,
     simulate: {
       devices: o['simulateDevices'] as number,
       cloudServers: o['simulateCloudServers'] as number,
@@ -228,6 +273,21 @@ function toConfig(o: Raw): CliConfig {
       outageDuration: o['simulateOutageDuration'] as number,
       outageEvery: o['simulateOutageEvery'] as number,
       seed: o['simulateSeed'] as number,
+    },
+    fleet: {
+      url: o['fleetUrl'] as string | undefined,
+      apiKeyFile: o['fleetApiKeyFile'] as string | undefined,
+      apiKeyFromEnv: process.env[FLEET_API_KEY_ENV] || undefined,
+      intervalSeconds: o['fleetInterval'] as number,
+      pageSize: o['fleetPageSize'] as number,
+      requestTimeoutSeconds: o['fleetRequestTimeout'] as number,
+      retries: o['fleetRetries'] as number,
+      maxDevices: o['maxDevices'] as number,
+      deviceIdLabel: o['fleetDeviceIdLabel'] as PeerIdMode,
+      shard: o['shard'] as number,
+      totalShards: o['totalShards'] as number,
+      live: o['fleetLive'] === true,
+      liveTimeoutSeconds: o['fleetLiveTimeout'] as number,
     },
     ditto: {
       databaseId: o['databaseId'] as string | undefined,
@@ -240,6 +300,7 @@ function toConfig(o: Raw): CliConfig {
       tcpConnect: (o['tcpConnect'] as string[] | undefined) ?? [],
       peerToPeer: o['dittoP2p'] !== false,
       logLevel: o['dittoLogLevel'] as DittoLogLevel,
+      engineMetrics: o['dittoEngineMetrics'] === true,
     },
   };
   checkCombinations(config);
@@ -256,12 +317,40 @@ function checkCombinations(c: CliConfig): void {
     }
   } else if (c.replay) throw new ConfigError('--replay is only used with --source replay');
   if (c.record && c.source === 'replay') throw new ConfigError('--record cannot be used with --source replay');
+  if (c.ditto.engineMetrics && c.source !== 'ditto') throw new ConfigError("--ditto-engine-metrics needs --source ditto: it reads the engine of the exporter's own Ditto store");
+  if (c.publishHealth && c.source !== 'ditto') throw new ConfigError('--publish-health needs --source ditto: the beacon is written into a Ditto store');
+  checkFleet(c);
   if (c.peerIdLabel === 'hash' && !c.peerIdHashKey) {
     throw new ConfigError('--peer-id-label hash needs --peer-id-hash-key (or DITTO_EXPORTER_PEER_ID_HASH_KEY) so hashes stay stable across restarts');
   }
   if (c.ditto.authToken && !c.ditto.serverUrl) throw new ConfigError('--auth-token is only used with --server-url');
   if (c.ditto.serverUrl && !c.ditto.authToken) throw new ConfigError('--server-url needs --auth-token (or DITTO_EXPORTER_AUTH_TOKEN)');
   if (c.ditto.serverUrl && c.ditto.offlineLicenseToken) throw new ConfigError('use either --offline-license-token or --server-url, not both');
+}
+
+function checkFleet(c: CliConfig): void {
+  const f = c.fleet;
+  if (c.source !== 'fleet') {
+    if (f.url) throw new ConfigError('--fleet-url is only used with --source fleet');
+    if (f.apiKeyFile) throw new ConfigError('--fleet-api-key-file is only used with --source fleet');
+    if (f.live) throw new ConfigError('--fleet-live is only used with --source fleet');
+    return;
+  }
+  if (!f.url) throw new ConfigError('--source fleet needs --fleet-url (or DITTO_EXPORTER_FLEET_URL): the HTTP API base from the Ditto portal');
+  if (f.apiKeyFile && f.apiKeyFromEnv) throw new ConfigError(`use either --fleet-api-key-file or ${FLEET_API_KEY_ENV}, not both`);
+  if (!f.apiKeyFile && !f.apiKeyFromEnv) throw new ConfigError(`--source fleet needs --fleet-api-key-file FILE (or ${FLEET_API_KEY_ENV} holding the key)`);
+  if (f.apiKeyFile) {
+    try {
+      accessSync(f.apiKeyFile, constants.R_OK);
+    } catch {
+      throw new ConfigError(`--fleet-api-key-file: cannot read ${f.apiKeyFile}`);
+    }
+  }
+  if (f.shard >= f.totalShards) throw new ConfigError(`--shard must be below --total-shards (${f.totalShards}), got ${f.shard}`);
+  if (f.deviceIdLabel === 'hash' && !c.peerIdHashKey) {
+    throw new ConfigError('--fleet-device-id-label hash needs --peer-id-hash-key (or DITTO_EXPORTER_PEER_ID_HASH_KEY) so hashes stay stable across restarts');
+  }
+  if (c.record) throw new ConfigError('--record cannot be used with --source fleet (it records system:data_sync_info ticks)');
 }
 
 /** One line for a bad invocation: commander's message without its "error: " prefix. */

@@ -2,10 +2,15 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { CollectionError, type BackendName, type MetricsBackend, type RenderOptions, type Rendered } from './backends/backend.js';
 import type { ExpositionFormat } from './exposition/format.js';
 import { PromClientBackend } from './backends/prom-client.js';
+import { buildBeacon, type HealthBeacon } from './collectors/beacon.js';
 import type { ExporterInfo, ScrapeView } from './collectors/families/index.js';
 import type { Logger } from './logger.js';
 import type { RawTick } from './model.js';
+import { DEFAULT_ENGINE_MAX_BYTES, fetchEngineText, parseEngineUrl } from './sources/engine-endpoint.js';
+import type { HealthPublisher } from './sources/health-publisher.js';
 import type { SourceSink, SyncSource } from './sources/source.js';
+import { DeviceState } from './state/device-state.js';
+import { EngineState } from './state/engine-state.js';
 import { peerLabeler, type PeerIdMode } from './state/peer-labels.js';
 import { SyncState } from './state/sync-state.js';
 import { EXPORTER_VERSION } from './version.js';
@@ -31,10 +36,30 @@ export interface ExporterOptions {
   readonly peerIdLabel?: PeerIdMode;
   /** Key for `peerIdLabel: 'hash'`; required with it. */
   readonly peerIdHashKey?: string;
+  /** Write each peer's device name on ditto_sync_peer_info (default true; names can be personal). */
+  readonly peerDeviceName?: boolean;
   readonly backend?: BackendName;
   /** Builds the backend for `backend` other than prom-client (default: the OpenTelemetry backend, loaded on first use). */
   readonly backendFactory?: (name: BackendName, view: () => ScrapeView, state: SyncState) => MetricsBackend;
   readonly logger?: Logger;
+  /**
+   * Merge Ditto's own engine metrics into /metrics, read from this loopback URL at every scrape
+   * (docs/engine-metrics.md). Non-loopback URLs are refused.
+   */
+  readonly engineMetrics?: EngineMetricsOptions;
+  /** Publish the sync-health beacon into the Ditto instance's small peer info (ditto source only; docs/beacon.md). */
+  readonly publishHealth?: boolean;
+  /** Seconds between beacon refreshes (default 60). */
+  readonly publishInterval?: number;
+}
+
+export interface EngineMetricsOptions {
+  /** `http://127.0.0.1:PORT/metrics` (or `[::1]`): where Ditto's engine exporter serves. */
+  readonly url: string;
+  /** Seconds a read may take before the engine part of that scrape is given up (default 1). */
+  readonly timeout?: number;
+  /** Largest engine body read, in bytes (default 256 KiB). */
+  readonly maxBytes?: number;
 }
 
 export interface Readiness {
@@ -49,6 +74,9 @@ export const DEFAULTS = Object.freeze({
   refreshTimeout: 3,
   stallAfter: 30,
   peerIdLabel: 'full' as PeerIdMode,
+  peerDeviceName: true,
+  publishInterval: 60,
+  engineTimeout: 1,
 });
 
 /** prom-client's default gauges named like counters; removed from registries the exporter made itself. */
@@ -63,6 +91,8 @@ const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} } as
 export class SyncExporter {
   readonly registry: Registry;
   readonly state: SyncState;
+  /** The presence graph, storage and peer descriptions. */
+  readonly device: DeviceState;
   private renderer: MetricsBackend | undefined;
   private readonly backendName: BackendName;
   private readonly backendFactory: ExporterOptions['backendFactory'];
@@ -74,12 +104,26 @@ export class SyncExporter {
   private refreshing: Promise<void> | undefined;
   private closed = false;
   private info: ExporterInfo | undefined;
+  private readonly engine: EngineState | undefined;
+  private readonly publishHealth: boolean;
+  private readonly publishIntervalMs: number;
+  private publisher: HealthPublisher | undefined;
 
   constructor(
     readonly source: SyncSource,
     options: ExporterOptions = {},
   ) {
     this.logger = options.logger ?? silentLogger;
+    // Checked before anything is registered anywhere, so a refused option leaves nothing behind.
+    this.publishHealth = options.publishHealth ?? false;
+    this.publishIntervalMs = positive(options.publishInterval ?? DEFAULTS.publishInterval, 'publishInterval') * 1000;
+    if (this.publishHealth && !source.publishHealth) throw new TypeError(`publishHealth needs a source with a Ditto instance (the ditto source), not ${source.kind}`);
+    if (options.engineMetrics) {
+      const url = parseEngineUrl(options.engineMetrics.url);
+      const timeoutMs = positive(options.engineMetrics.timeout ?? DEFAULTS.engineTimeout, 'engineMetrics.timeout') * 1000;
+      const maxBytes = positiveInteger(options.engineMetrics.maxBytes ?? DEFAULT_ENGINE_MAX_BYTES, 'engineMetrics.maxBytes');
+      this.engine = new EngineState({ url: url.href, logger: this.logger, fetch: () => fetchEngineText(url, { timeoutMs, maxBytes }) });
+    }
     const ownsRegistry = options.registry === undefined;
     this.registry = options.registry ?? new Registry();
     if (options.collectDefaultMetrics ?? ownsRegistry) {
@@ -98,8 +142,18 @@ export class SyncExporter {
       peerLabels: peerLabeler(this.peerIdMode, options.peerIdHashKey),
       onError: (error, context) => this.logger.error({ err: error }, `error while ${context}`),
       onUnusableCommit: (detail) => this.logger.warn(`unusable tracked commit skipped: ${detail}`),
+      onSnapshot: (snapshot) => this.device.syncApplied(snapshot),
     });
     if (source.skipReasons) this.state.enableReplayCounters(source.skipReasons);
+    const readStorage = source.readStorage?.bind(source);
+    this.device = new DeviceState({
+      deviceNames: options.peerDeviceName ?? DEFAULTS.peerDeviceName,
+      readStorage,
+      now: () => this.source.now(),
+      maxSnapshotAge: this.maxSnapshotAge,
+      refreshTimeout: this.refreshTimeout,
+      onError: (error, context) => this.state.recordError(error, context),
+    });
     this.backendName = options.backend ?? 'prom-client';
     this.backendFactory = options.backendFactory;
     const view = () => this.view();
@@ -121,15 +175,37 @@ export class SyncExporter {
       this.renderer = createOtelBackend(() => this.view(), this.state, { serviceInstanceId: this.source.localPeerId });
     }
     await this.source.start(this.sink());
+    if (this.publishHealth && !this.publisher && !this.closed) {
+      try {
+        this.publisher = this.source.publishHealth!({ beacon: () => this.healthBeacon(), intervalMs: this.publishIntervalMs, logger: this.logger });
+        this.publisher.start();
+      } catch (error) {
+        // An SDK without the small peer info API: the beacon is optional, the metrics are not.
+        this.logger.error({ err: error }, 'cannot publish the sync-health beacon; the ditto_sync_health_beacon_* families stay absent');
+      }
+    }
   }
 
   /** What a scrape reports right now. */
   view(): ScrapeView {
+    // A source that reads no system:data_sync_info (fleet) has no sync families at all, not a down one.
+    const sync = this.source.readsSyncInfo === false ? undefined : this.state.view(this.source.open && !this.closed);
     return {
       now: this.source.now(),
-      sync: this.state.view(this.source.open && !this.closed),
+      sync,
+      device: this.device.view(sync),
+      fleet: this.source.fleetView?.(),
       info: this.exporterInfo(),
+      engine: this.engine?.view(),
+      beacon: this.publisher?.stats,
     };
+  }
+
+  /** The sync-health beacon for the current view (after a refresh when the snapshot is stale, as a scrape does). */
+  async healthBeacon(): Promise<HealthBeacon | undefined> {
+    await this.ensureFresh();
+    const view = this.view();
+    return buildBeacon(view.sync, view.now, EXPORTER_VERSION);
   }
 
   private exporterInfo(): ExporterInfo {
@@ -155,11 +231,20 @@ export class SyncExporter {
   }
 
   /**
+   * What a scrape does first: re-reads system:data_sync_info and this device's storage where they
+   * are stale, both at once. Never throws.
+   */
+  async ensureFresh(): Promise<void> {
+    if (this.closed || !this.source.open) return;
+    await Promise.all([this.refreshSync(), this.device.ensureFresh()]);
+  }
+
+  /**
    * Re-reads the source when the latest snapshot is older than maxSnapshotAge, because Ditto stops
    * ticking when nothing changes. Concurrent scrapes share one read; a failure is counted, not
    * thrown. A read that a newer snapshot overtook is dropped, never applied over it.
    */
-  async ensureFresh(): Promise<void> {
+  private async refreshSync(): Promise<void> {
     const refresh = this.source.refresh?.bind(this.source);
     if (!refresh || this.closed || !this.source.open) return;
     const snapshot = this.state.snapshot;
@@ -194,11 +279,19 @@ export class SyncExporter {
   }
 
   /**
+   * Everything a scrape does before it renders: refreshes a stale snapshot and reads Ditto's engine
+   * metrics (when configured), together. Never rejects; both count their own failures.
+   */
+  async prepare(): Promise<void> {
+    await Promise.all([this.ensureFresh(), this.engine?.refresh()]);
+  }
+
+  /**
    * One scrape: a fresh view rendered in `format`. A failure is counted in
    * ditto_sync_observer_errors_total (once) and rethrown, for the caller's 500.
    */
   async scrape(format: ExpositionFormat, options: RenderOptions = {}): Promise<Rendered> {
-    await this.ensureFresh();
+    await this.prepare();
     try {
       return await this.backend.render(format, options);
     } catch (error) {
@@ -210,6 +303,7 @@ export class SyncExporter {
 
   readiness(): Readiness {
     if (this.closed || !this.source.open) return { ready: false, reason: 'source closed' };
+    if (this.source.readiness) return this.source.readiness();
     const snapshot = this.state.snapshot;
     if (!snapshot) return { ready: false, reason: 'no snapshot yet' };
     if (this.source.finished === false) return { ready: false, reason: 'replay still applying' };
@@ -223,6 +317,8 @@ export class SyncExporter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // The beacon goes before the source: it writes into the Ditto instance the source may close.
+    await this.publisher?.close();
     // An in-flight refresh is not awaited (it may hang); its result is dropped once closed.
     await this.source.close();
     await this.renderer?.close();
@@ -231,6 +327,7 @@ export class SyncExporter {
   private sink(): SourceSink {
     return {
       tick: (tick: RawTick) => void this.state.ingest(tick),
+      presence: (graph, readAt) => void this.device.ingestPresence(graph, readAt),
       error: (error, context) => this.state.recordError(error, context),
       trackCommit: (id, at) => void this.state.trackCommit(id, at, this.source.now()),
       skip: (reason) => this.state.countReplaySkip(reason),

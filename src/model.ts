@@ -44,3 +44,11 @@ export interface TrackedCommitInput {
   /** Unix time (seconds, or ms/µs/ns told apart by magnitude); defaults to the tick's readAt. */
   readonly at?: unknown;
 }
+
+/** What a source hands over for one read of this device's storage (system:system_info rows). */
+export interface RawStorage {
+  /** The rows exactly as the SDK gave them; validated later. */
+  readonly rows: readonly unknown[];
+  /** When the rows were read, unix seconds on the source's clock. */
+  readonly readAt: number;
+}

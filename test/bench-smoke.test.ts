@@ -44,3 +44,22 @@ describe('one bench tick and scrape at 100 peers', () => {
     expect(compareLines(body, floor)).toEqual({ ok: true, samples: expect.any(Number) });
   });
 });
+
+describe('the bench fleet row', () => {
+  it('reads a fleet from the emulator child in both modes and reports each figure', async () => {
+    const { measureFleet } = await import('../bench/fleet.js');
+    const { formatFleetTable } = await import('../bench/report.js');
+    // No --expose-gc under vitest: the heap figures of this run mean nothing and are not checked.
+    const noGc = async () => {};
+    const full = await measureFleet(600, 'full', 2, 1, noGc);
+    const aggregates = await measureFleet(600, 'aggregates', 2, 1, noGc);
+    expect(full).toMatchObject({ devices: 600, mode: 'full', pages: 2 });
+    expect(aggregates).toMatchObject({ devices: 600, mode: 'aggregates' });
+    // A series per device against only the aggregates: the bodies say which mode ran.
+    expect(full.bodyBytes).toBeGreaterThan(600 * 500);
+    expect(aggregates.bodyBytes).toBeLessThan(20_000);
+    const table = formatFleetTable({ fleet: [full, aggregates] } as never);
+    expect(table).toMatch(/a series per device \| +aggregates only/);
+    expect(table).toMatch(/heap retained per device/);
+  }, 60_000);
+});

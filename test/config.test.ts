@@ -38,6 +38,13 @@ describe('parseConfig', () => {
     expect(parseConfig([]).ditto.tcpConnect).toEqual(['a:1', 'b:2']);
   });
 
+  it('writes device names unless --no-peer-device-name or its variable says not to', () => {
+    expect(parseConfig([]).peerDeviceName).toBe(true);
+    expect(parseConfig(['--no-peer-device-name']).peerDeviceName).toBe(false);
+    vi.stubEnv('DITTO_EXPORTER_NO_PEER_DEVICE_NAME', '1');
+    expect(parseConfig([]).peerDeviceName).toBe(false);
+  });
+
   it('collects repeated --tcp-connect flags', () => {
     expect(parseConfig(['--tcp-connect', 'a:1', '--tcp-connect', 'b:2,c:3']).ditto.tcpConnect).toEqual(['a:1', 'b:2', 'c:3']);
   });

@@ -105,7 +105,7 @@ describe('DittoSource on the real SDK', () => {
     const { ditto } = instance();
     const source = new DittoSource(ditto);
     const ticks: number[] = [];
-    const sink: SourceSink = { tick: (t) => void ticks.push(t.rows.length), error: () => {}, trackCommit: () => {}, skip: () => {}, down: () => {} };
+    const sink: SourceSink = { tick: (t) => void ticks.push(t.rows.length), presence: () => {}, error: () => {}, trackCommit: () => {}, skip: () => {}, down: () => {} };
     await source.start(sink);
     expect(source.strictMode).toBe(strictMode);
     expect(source.localPeerId).toMatch(/^pk[A-Za-z0-9_-]+$/);
@@ -119,7 +119,7 @@ describe('DittoSource on the real SDK', () => {
 
   it('refresh() reads the same query once and returns a tick stamped now', async () => {
     const source = new DittoSource(plain.ditto);
-    const sink: SourceSink = { tick: () => {}, error: () => {}, trackCommit: () => {}, skip: () => {}, down: () => {} };
+    const sink: SourceSink = { tick: () => {}, presence: () => {}, error: () => {}, trackCommit: () => {}, skip: () => {}, down: () => {} };
     await source.start(sink);
     const execute = vi.spyOn(plain.ditto.store, 'execute');
     try {
@@ -188,7 +188,7 @@ describe('DittoSource on the real SDK', () => {
   it('close() closes the Ditto instance only when the source owns it', async () => {
     const owned = await openTempDitto();
     try {
-      const sink: SourceSink = { tick: () => {}, error: () => {}, trackCommit: () => {}, skip: () => {}, down: () => {} };
+      const sink: SourceSink = { tick: () => {}, presence: () => {}, error: () => {}, trackCommit: () => {}, skip: () => {}, down: () => {} };
       const source = new DittoSource(owned.ditto, { ownsDitto: true });
       await source.start(sink);
       await source.close();

@@ -17,7 +17,7 @@ import { replayed } from './helpers/replay-exporter.js';
 const tickOnly = (text: string) =>
   new Map(
     [...sampleMap(text)].filter(
-      ([k]) => k.startsWith('ditto_sync_') && !/seconds_since|snapshot_age|oldest_unacked|_up\{|replay_lines|build_info|exporter_info/.test(k),
+      ([k]) => /^ditto_(sync|presence)_/.test(k) && !/seconds_since|snapshot_age|oldest_unacked|_up\{|replay_lines|build_info|exporter_info/.test(k),
     ),
   );
 
@@ -30,7 +30,8 @@ describe('--record', () => {
     await waitFor(() => (exporter.view().sync!.ticks >= 30 ? true : undefined));
     await live.close();
     // Closed, the live exporter serves no snapshot as current: render what it held when the source stopped.
-    const liveBody = await renderFamilies({ ...exporter.view(), sync: exporter.state.view(true) }, 'prometheus');
+    const held = exporter.state.view(true);
+    const liveBody = await renderFamilies({ ...exporter.view(), sync: held, device: exporter.device.view(held) }, 'prometheus');
     await exporter.close();
 
     const lines = readFileSync(file, 'utf8').trim().split('\n');
@@ -41,6 +42,10 @@ describe('--record', () => {
     await replay.close();
     const expected = tickOnly(liveBody);
     expect(expected.size).toBeGreaterThan(40);
+    // The presence graph was recorded and replayed too: names and connections come back.
+    expect([...expected.keys()].filter((k) => k.startsWith('ditto_presence_connections')).length).toBe(6);
+    expect([...expected.keys()].some((k) => k.startsWith('ditto_sync_peer_info') && k.includes('device_name="Alice\'s iPad"'))).toBe(true);
+    expect(lines.some((l) => 'presence' in JSON.parse(l))).toBe(true);
     expect(tickOnly(replayBody)).toEqual(expected);
   });
 

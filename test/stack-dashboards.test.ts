@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GRAFANA } from '../scripts/stack/config.js';
+import { FLEET_DASHBOARD_UID } from '../scripts/stack/fleet-config.js';
 import { allPanels, allowedLabels, loadDashboards, readText, SAMPLE_FAMILIES, variableQuery, type Dashboard, type Panel } from './stack/files.js';
 import { parseLabelValues, selectors, type Selector } from './stack/promql-selectors.js';
 
@@ -16,8 +17,8 @@ const dataPanels = (d: Dashboard) => allPanels(d).filter((p) => p.type !== 'row'
 const exprs = (p: Panel) => (p.targets ?? []).map((t) => t.expr ?? '');
 
 describe('Grafana dashboards', () => {
-  it('are the two provisioned dashboards, with stable uids', () => {
-    expect(dashboards.map((d) => d.json.uid).sort()).toEqual([GRAFANA.overviewUid, GRAFANA.peersUid].sort());
+  it('are the provisioned dashboards, with stable uids', () => {
+    expect(dashboards.map((d) => d.json.uid).sort()).toEqual([GRAFANA.overviewUid, GRAFANA.peersUid, GRAFANA.deviceUid, FLEET_DASHBOARD_UID].sort());
   });
 
   describe.each(dashboards.map((d) => [d.file, d] as const))('%s', (_file, d) => {

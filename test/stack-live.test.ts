@@ -11,11 +11,16 @@ import { ALERT_NAMES, alertRules } from '../scripts/stack/rules/index.js';
 import { startCli, type RunningCli } from './helpers/cli.js';
 import { haveBinary } from './helpers/tools.js';
 import { panelQueries, variableSelectors } from './stack/dashboard-queries.js';
-import { loadDashboards, loadRuleFiles, repoPath } from './stack/files.js';
+import { loadDashboards as allDashboards, loadRuleFiles as allRuleFiles, repoPath } from './stack/files.js';
 import { api, query, queryRange, startPrometheus, waitFor, type Started } from './stack/processes.js';
 import { SHORT_WINDOWS } from './stack/short-windows.js';
 
 const prometheusInstalled = haveBinary('prometheus');
+
+// The fleet dashboard and rules need a fleet exporter: test/fleet-stack.test.ts checks them live.
+const notFleet = ({ file }: { file: string }) => !/fleet/.test(file);
+const loadDashboards = () => allDashboards().filter(notFleet);
+const loadRuleFiles = () => allRuleFiles().filter(notFleet);
 
 interface RuleState {
   name: string;
@@ -91,6 +96,20 @@ describe.skipIf(!prometheusInstalled)('dashboards and rules against a live Prome
       else if (r.data.result.length === 0) problems.push(`${q.where}: no data\n  ${q.expr}`);
     }
     expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it('names the per-peer panels by device name, and shows every transport and storage component (simulated presence and storage)', async () => {
+    const queries = panelQueries(loadDashboards());
+    const byTitle = (uid: string, title: string) => queries.find((q) => q.where.startsWith(`${uid} / ${title} /`))!.expr;
+    const lag = await query(prometheus!.base, byTitle('ditto-sync-peers', 'Synced commit id per peer'));
+    const names = lag.data.result.map((s) => [s.metric['peer_type'], s.metric['device_name'] ?? '']);
+    expect(names.some(([type, name]) => type === 'device' && name !== '')).toBe(true);
+    expect(names.filter(([type]) => type === 'cloud').every(([, name]) => name === '')).toBe(true);
+    const transports = await query(prometheus!.base, byTitle('ditto-sync-device', 'Connections by transport'));
+    // Two exporters: each transport and component once per instance.
+    expect([...new Set(transports.data.result.map((s) => s.metric['transport']))].sort()).toEqual(['access_point', 'bluetooth', 'multicast', 'other', 'p2p_wifi', 'web_socket']);
+    const storage = await query(prometheus!.base, byTitle('ditto-sync-device', 'Ditto storage by component'));
+    expect([...new Set(storage.data.result.map((s) => s.metric['component']))].sort()).toEqual(['attachments', 'auth', 'replication', 'store', 'total']);
   });
 
   it('fills every dashboard variable with values', async () => {

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type StackConfig } from '../scripts/stack/config.js';
 import { rulesYaml } from '../scripts/stack/generate.js';
-import { alertRules, recordingRules } from '../scripts/stack/rules/index.js';
+import { alertRules, fleetAlertRules, fleetRecordingRules, recordingRules } from '../scripts/stack/rules/index.js';
 import { repoPath } from './stack/files.js';
 import { haveBinary, run } from './helpers/tools.js';
 
@@ -41,13 +41,16 @@ describe.skipIf(!amtool)('amtool', () => {
 });
 
 /** Runs the committed promtool tests against rule files given as text, in a temporary copy of prometheus/. */
-function promtoolTestWith(alerts: string, recording: string): { status: number; stdout: string; stderr: string } {
+function promtoolTestWith(alerts: string, recording: string, config: StackConfig = DEFAULT_CONFIG): { status: number; stdout: string; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), 'ditto-rules-'));
   try {
     mkdirSync(join(dir, 'rules'));
     mkdirSync(join(dir, 'tests'));
     writeFileSync(join(dir, 'rules/ditto-sync-alerts.yml'), alerts);
     writeFileSync(join(dir, 'rules/ditto-sync-recording.yml'), recording);
+    // The fleet test files load these too; without them every run would fail, sharp or not.
+    writeFileSync(join(dir, 'rules/ditto-fleet-alerts.yml'), rulesYaml(fleetAlertRules(config)));
+    writeFileSync(join(dir, 'rules/ditto-fleet-recording.yml'), rulesYaml(fleetRecordingRules(config)));
     for (const f of testFiles) copyFileSync(f, join(dir, 'tests', basename(f)));
     return run('promtool', ['test', 'rules', ...testFiles.map((f) => join(dir, 'tests', basename(f)))]);
   } finally {
@@ -73,9 +76,11 @@ describe.skipIf(!promtool)('promtool tests are sharp', () => {
     ['a higher gap threshold', { cloudGap: { ...DEFAULT_CONFIG.cloudGap, unackedAge: 360 } }, 'DittoCloudSyncGapGrowing fires when a tracked commit keeps waiting for the cloud'],
     ['a shorter peer silence', { peerStale: { ...DEFAULT_CONFIG.peerStale, silence: 300 } }, 'DittoPeerSyncStale fires for a Connected peer'],
     ['a later unusable-rows for:', { rowsUnusable: { for: 660 } }, 'DittoSyncRowsUnusable fires per unusable field'],
+    ['a lower free-space threshold', { deviceDisk: { ...DEFAULT_CONFIG.deviceDisk, freePercent: 7 } }, 'DittoDeviceDiskFillingUp fires when less than 10 % is free'],
+    ['the disk prediction on roomy disks too', { deviceDisk: { ...DEFAULT_CONFIG.deviceDisk, predictBelowPercent: 100 } }, 'DittoDeviceDiskFillingUp stays silent on a roomy disk'],
   ])('fail when the rules are built with %s', (_what, change, caseName) => {
     const config: StackConfig = { ...DEFAULT_CONFIG, ...change };
-    failsWith(promtoolTestWith(rulesYaml(alertRules(config)), rulesYaml(recordingRules(config))), caseName);
+    failsWith(promtoolTestWith(rulesYaml(alertRules(config)), rulesYaml(recordingRules(config)), config), caseName);
   });
 
   const alerts = rulesYaml(alertRules(DEFAULT_CONFIG));

@@ -2,7 +2,7 @@
  * Checks that a /metrics body is whole: a cheap test fit for every response under load, and a
  * full parse for a sample of them. Both return what is wrong (empty when the body is fine).
  */
-import { F, FAMILIES } from '../../src/catalogue/index.js';
+import { F, FAMILIES, type FamilyDef } from '../../src/catalogue/index.js';
 import { familyName, type ExpositionFormat } from '../../src/exposition/format.js';
 import { PEER_STATUSES } from '../../src/model.js';
 
@@ -10,8 +10,17 @@ const SAMPLE_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 const SAMPLE_SUFFIXES = ['', '_total', '_bucket', '_sum', '_count', '_created', '_info'];
 
-/** The exporter's families every body must carry once a snapshot exists (replay-only ones aside). */
-const REQUIRED = FAMILIES.filter((def) => def !== F.replayLinesSkipped);
+/** Families present only when their feature is on: Ditto's engine metrics, the health beacon. */
+const OPTIONAL: ReadonlySet<FamilyDef> = new Set([F.replayLinesSkipped, F.beaconPublishes, F.beaconPublishFailures, F.beaconLastPublish]);
+
+/**
+ * The exporter's families every body must carry once a snapshot exists: optional ones aside, of
+ * the device area only ditto_sync_peer_info (the rest come only from a source with a presence graph
+ * or storage), none of the engine area, and no fleet family (only --source fleet emits those).
+ */
+const REQUIRED = FAMILIES.filter(
+  (def) => !OPTIONAL.has(def) && def.area !== 'engine' && def.area !== 'fleet' && (def.area !== 'device' || def === F.peerInfo),
+);
 
 /** Name of the last family in a body (its last `# TYPE` line). */
 export function lastFamily(body: string): string | undefined {

@@ -50,6 +50,18 @@ export interface StackConfig {
   readonly rowsUnusable: { readonly for: number };
   /** Tracked commits dropped unacked within the rate window. */
   readonly trackedCommitsDropped: { readonly for: number };
+  /** DittoDeviceDiskFillingUp, after node-mixin's NodeFilesystemSpaceFillingUp and NodeFilesystemAlmostOutOfSpace. */
+  readonly deviceDisk: {
+    /** Window of the linear fit of free space (node-mixin: 6 hours). */
+    readonly predictWindow: number;
+    /** The fit says the filesystem is full within this long. */
+    readonly horizon: number;
+    /** The prediction counts only below this share free (percent), so a write burst on a roomy disk does not alert (node-mixin: 40). */
+    readonly predictBelowPercent: number;
+    /** Or: less than this share is free (percent), whatever the rate. */
+    readonly freePercent: number;
+    readonly for: number;
+  };
 }
 
 export const JOB = 'ditto-sync';
@@ -69,6 +81,7 @@ export const DEFAULT_CONFIG: StackConfig = Object.freeze({
   exporterDown: Object.freeze({ for: 300 }),
   rowsUnusable: Object.freeze({ for: 600 }),
   trackedCommitsDropped: Object.freeze({ for: 0 }),
+  deviceDisk: Object.freeze({ predictWindow: 21_600, horizon: 86_400, predictBelowPercent: 40, freePercent: 10, for: 1800 }),
 });
 
 /** Grafana and Prometheus wiring shared by provisioning, dashboards and docker-compose.yml. */
@@ -78,6 +91,7 @@ export const GRAFANA = Object.freeze({
   tags: Object.freeze(['ditto', 'ditto-sync']),
   overviewUid: 'ditto-sync-overview',
   peersUid: 'ditto-sync-peers',
+  deviceUid: 'ditto-sync-device',
 });
 
 /** 300 → "5m", 90 → "1m30s", 0 → "0s": the form promtool and Prometheus accept. */

@@ -12,6 +12,8 @@ export interface PushTarget {
   view(): ScrapeView;
   /** Re-reads a stale source before each push, as a scrape does. */
   ensureFresh?(): Promise<void>;
+  /** Everything a scrape does before it renders (the fresh source and Ditto's engine metrics); used instead of ensureFresh when present. */
+  prepare?(): Promise<void>;
   readonly state?: Pick<SyncState, 'recordError'>;
 }
 
@@ -145,7 +147,7 @@ export function startOtlpPush(options: OtlpPushOptions): OtlpPush {
   const producer: MetricProducer = {
     async collect(collectOptions) {
       try {
-        await target.ensureFresh?.();
+        await (target.prepare ? target.prepare() : target.ensureFresh?.());
         return await views.collect();
       } catch (error) {
         // The reader would hand this to the global diag logger only: count and log it here.

@@ -1,6 +1,6 @@
 import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import type { FamilyDef } from '../catalogue/index.js';
-import { EMITTERS, isItemFamily, type FamilyEmitter, type ScrapeView } from '../collectors/families/index.js';
+import { EMITTERS, isDynamic, isItemFamily, type CatalogueEmitter, type ScrapeView } from '../collectors/families/index.js';
 import type { HistogramData } from '../collectors/histogram.js';
 import type { SampleSink } from '../collectors/samples.js';
 import { CONTENT_TYPES, formatLe, type ExpositionFormat } from '../exposition/format.js';
@@ -41,14 +41,17 @@ class ValuesSink implements SampleSink {
  */
 let answeringProbe = false;
 
-const PROBE = EMITTERS[0]!;
+/** Dynamic families (Ditto's engine metrics) have no registry entry: /metrics serves them, `registry.metrics()` does not. */
+const BRIDGED: readonly CatalogueEmitter[] = EMITTERS.filter((f): f is CatalogueEmitter => !isDynamic(f));
+
+const PROBE = BRIDGED[0]!;
 
 /**
  * One prom-client metric per family, read from the current view at collect time, so a user's own
  * `registry.metrics()` includes the exporter's families, with the registry's default labels. The
  * exporter's /metrics writes them directly instead (same samples, much faster at high peer counts).
  */
-function bridgeMetric(family: FamilyEmitter, view: () => ScrapeView) {
+function bridgeMetric(family: CatalogueEmitter, view: () => ScrapeView) {
   const def = family.def;
   let name = def.name;
   return {
@@ -91,7 +94,7 @@ export class PromClientBackend implements MetricsBackend {
     private readonly registry: Registry,
     private readonly view: () => ScrapeView,
   ) {
-    for (const family of EMITTERS) {
+    for (const family of BRIDGED) {
       const metric = bridgeMetric(family, view);
       registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
       this.registered.push(metric);

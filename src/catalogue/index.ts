@@ -3,7 +3,9 @@
  * dashboards, alert rules and tests are all checked against this one list. Each area keeps its
  * families in its own file.
  */
+import { BEACON } from './beacon.js';
 import { DEVICE } from './device.js';
+import { ENGINE } from './engine.js';
 import { EXPORTER } from './exporter.js';
 import type { FamilyDef } from './family.js';
 import { FLEET } from './fleet.js';
@@ -12,7 +14,7 @@ import { SYNC } from './sync.js';
 export { ACK_BUCKETS_SECONDS } from './sync.js';
 export { family, sampleNames, type FamilyArea, type FamilyDef, type FamilyType } from './family.js';
 
-export const F = { ...SYNC, ...DEVICE, ...FLEET, ...EXPORTER } as const;
+export const F = { ...SYNC, ...DEVICE, ...BEACON, ...ENGINE, ...FLEET, ...EXPORTER } as const;
 
 export type FamilyKey = keyof typeof F;
 

@@ -39,7 +39,7 @@ export const SYNC = {
   trackedCommitsDropped: f('ditto_sync_tracked_commits_dropped_total', 'counter', 'Tracked commits forgotten unacked because the tracking bound (--max-tracked-commits) was reached.'),
   commitsUnusable: f('ditto_sync_commits_unusable_total', 'counter', 'Commits handed to the exporter that could not be tracked: an id that is not a non-negative integer, or a time that is not a usable unix time.'),
   observerTicks: f('ditto_sync_observer_ticks_total', 'counter', 'Snapshots applied from the source (observer ticks, refreshes, replay lines).'),
-  observerErrors: f('ditto_sync_observer_errors_total', 'counter', 'Errors while reading, applying or collecting a snapshot (observer callback, refresh query, collection).'),
+  observerErrors: f('ditto_sync_observer_errors_total', 'counter', "Errors while reading, applying or collecting a snapshot (observer callback, refresh query, collection), a presence graph or this device's storage."),
   snapshotRefreshes: f('ditto_sync_snapshot_refreshes_total', 'counter', 'Scrape-time re-reads of system:data_sync_info because the latest snapshot was older than --max-snapshot-age.'),
   snapshotAge: f('ditto_sync_snapshot_age_seconds', 'gauge', 'Age of the latest snapshot; absent before the first snapshot.', [], 's'),
   rowsUnusable: f('ditto_sync_rows_unusable', 'gauge', 'Rows of the latest snapshot left out entirely, by reason: not an object, no usable _id, or an _id already seen in the snapshot.', ['reason']),

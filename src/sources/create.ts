@@ -1,30 +1,62 @@
+import { readFileSync } from 'node:fs';
 import type { CliConfig } from '../config.js';
 import type { Logger } from '../logger.js';
+import { checkEngineExporterEnv } from './engine-exporter-env.js';
 import { RecordingSource } from './recorder.js';
 import { ReplaySource } from './replay.js';
 import { SimulateSource } from './simulate.js';
 import type { SyncSource } from './source.js';
 
+export interface CreatedSource {
+  readonly source: SyncSource;
+  /** Where Ditto's engine exporter serves (--ditto-engine-metrics). */
+  readonly engineMetricsUrl?: string;
+}
+
 /** The source the CLI flags ask for, recording its ticks when --record is given. */
-export async function createSource(config: CliConfig, logger: Logger): Promise<SyncSource> {
-  const source = await baseSource(config, logger);
-  return config.record ? new RecordingSource(source, config.record, logger) : source;
+export async function createSource(config: CliConfig, logger: Logger): Promise<CreatedSource> {
+  const { source, engineMetricsUrl } = await baseSource(config, logger);
+  return { source: config.record ? new RecordingSource(source, config.record, logger) : source, engineMetricsUrl };
 }
 
 /** The Ditto SDK is loaded only for `--source ditto`. */
-async function baseSource(config: CliConfig, logger: Logger): Promise<SyncSource> {
+async function baseSource(config: CliConfig, logger: Logger): Promise<CreatedSource> {
   switch (config.source) {
     case 'replay':
-      return new ReplaySource({ file: config.replay!, maxLineBytes: config.replayMaxLineBytes, logger });
+      return { source: new ReplaySource({ file: config.replay!, maxLineBytes: config.replayMaxLineBytes, logger }) };
     case 'simulate': {
       const { tickMs, ...mesh } = config.simulate;
-      return new SimulateSource({ mesh, tickMs, logger });
+      return { source: new SimulateSource({ mesh, tickMs, logger }) };
+    }
+    case 'fleet': {
+      const { FleetSource } = await import('./fleet/fleet-source.js');
+      const f = config.fleet;
+      const file = f.apiKeyFile;
+      const source = new FleetSource({
+        url: f.url!,
+        // Re-read before every read, so a rotated key file takes effect without a restart.
+        apiKey: file ? () => readFileSync(file, 'utf8') : () => f.apiKeyFromEnv ?? '',
+        intervalSeconds: f.intervalSeconds,
+        pageSize: f.pageSize,
+        requestTimeoutSeconds: f.requestTimeoutSeconds,
+        retries: f.retries,
+        maxDevices: f.maxDevices,
+        deviceIdLabel: f.deviceIdLabel,
+        hashKey: config.peerIdHashKey,
+        shard: { index: f.shard, total: f.totalShards },
+        live: f.live,
+        liveTimeoutSeconds: f.liveTimeoutSeconds,
+        logger,
+      });
+      return { source };
     }
     case 'ditto': {
+      // Refused before the SDK loads (openDitto checks again right before it opens the store).
+      checkEngineExporterEnv(process.env, config.ditto.engineMetrics);
       // Loaded here so replay and simulate never load the native SDK.
       const [{ openDitto }, { DittoSource }] = await Promise.all([import('./ditto-open.js'), import('./ditto.js')]);
-      const { ditto } = await openDitto(config.ditto, logger);
-      return new DittoSource(ditto, { logger, ownsDitto: true });
+      const { ditto, engineMetricsUrl } = await openDitto(config.ditto, logger);
+      return { source: new DittoSource(ditto, { logger, ownsDitto: true }), engineMetricsUrl };
     }
   }
 }

@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Authenticator, Ditto, DittoConfig, Logger as DittoLogger, type LogLevel as DittoLogLevel } from '@dittolive/ditto';
 import type { Logger } from '../logger.js';
+import { assertEngineExporterSafe, configureEngineExporter, freeLoopbackPort, type LoopbackListener } from './engine-exporter-env.js';
+import { portOwner } from './socket-owner.js';
 
 import { DITTO_LOG_LEVELS, type DittoLogLevelName } from './ditto-log-levels.js';
 
@@ -38,11 +40,19 @@ export interface DittoOpenConfig {
   readonly logLevel?: DittoLogLevelName;
   /** Keep the SDK's automatic peer-to-peer transports (LAN discovery, Bluetooth LE); default true. */
   readonly peerToPeer?: boolean;
+  /**
+   * Start Ditto's own Prometheus exporter on a free loopback port (process-wide environment
+   * variables, docs/engine-metrics.md). Without it, an environment that would start the exporter
+   * beyond loopback is refused either way.
+   */
+  readonly engineMetrics?: boolean;
 }
 
 export interface OpenedDitto {
   readonly ditto: Ditto;
   readonly syncStarted: boolean;
+  /** Where Ditto's engine exporter serves, with `engineMetrics`. */
+  readonly engineMetricsUrl?: string;
 }
 
 /** A configuration the CLI must refuse (exit 2); `field` names the config key at fault. */
@@ -87,6 +97,10 @@ export async function openDitto(config: DittoOpenConfig, logger?: Logger): Promi
     throw new DittoConfigError('persistenceDir', `cannot create ${plan.persistenceDir}: ${messageOf(error)}`);
   }
   const connect = plan.server ? { mode: 'server' as const, url: plan.server.url } : { mode: 'smallPeersOnly' as const };
+  const port = config.engineMetrics ? await freeLoopbackPort() : 0;
+  // Checked and set in the same synchronous stretch as the open below, which reads the variables.
+  const engine = config.engineMetrics ? configureEngineExporter(process.env, port) : undefined;
+  if (!engine) warnOfEnvironmentExporter(assertEngineExporterSafe(process.env), logger);
   let ditto: Ditto;
   try {
     ditto = await Ditto.open(new DittoConfig(plan.databaseId, connect, plan.persistenceDir));
@@ -94,13 +108,38 @@ export async function openDitto(config: DittoOpenConfig, logger?: Logger): Promi
     throw new Error(`could not open the Ditto store in ${plan.persistenceDir}: ${messageOf(error)}`, { cause: error });
   }
   try {
+    if (engine) await checkEngineListener(engine, logger);
     applyTransports(ditto, plan);
     const syncStarted = await activateAndStart(ditto, plan, logger);
-    return { ditto, syncStarted };
+    return { ditto, syncStarted, engineMetricsUrl: engine?.url.href };
   } catch (error) {
     await ditto.close().catch(() => undefined);
     throw error;
   }
+}
+
+function warnOfEnvironmentExporter(setting: ReturnType<typeof assertEngineExporterSafe>, logger: Logger | undefined): void {
+  if (setting.kind !== 'loopback') return;
+  logger?.info({ address: `${setting.host}:${setting.port}` }, "Ditto's engine exporter is enabled by the environment on loopback; its metrics are not merged into /metrics (use --ditto-engine-metrics for that)");
+}
+
+/**
+ * The engine port was free when chosen, but another process could have bound it before Ditto did
+ * (Ditto then logs a warning and serves nothing): never read metrics from a listener that is not
+ * this process's.
+ */
+async function checkEngineListener(engine: LoopbackListener, logger: Logger | undefined): Promise<void> {
+  const owner = await portOwner(engine.host, engine.port);
+  if (owner === 'self') return;
+  if (owner === 'unknown') {
+    logger?.debug({ port: engine.port }, "cannot tell who listens on the engine port (no /proc here); trusting it is Ditto's");
+    return;
+  }
+  throw new Error(
+    owner === 'other'
+      ? `Ditto's engine exporter could not bind ${engine.host}:${engine.port}: another process listens there. Start again (a new free port is chosen) or set a free loopback port in DITTO_METRICS_EXPORTER_PROMETHEUS_HTTP_LISTENER_ADDR`
+      : `Ditto's engine exporter is not listening on ${engine.host}:${engine.port} after Ditto.open (see Ditto's log above)`,
+  );
 }
 
 function validate(config: DittoOpenConfig): Plan {

@@ -1,3 +1,4 @@
+import { presenceGraph, storageRows, type SimPresenceGraph, type SimSystemInfoRow } from './mesh-device.js';
 import { seededRandom } from './seeded-random.js';
 
 /**
@@ -44,6 +45,8 @@ export interface SimRow {
 
 export interface MeshStep {
   readonly rows: SimRow[];
+  /** The presence graph seen from the local peer: devices while present, never the cloud servers. */
+  readonly presence: SimPresenceGraph;
   /** Local commits made during this step, with their time (unix seconds). */
   readonly commits: { id: bigint; at: number }[];
   readonly outage: boolean;
@@ -52,6 +55,8 @@ export interface MeshStep {
 interface SimPeer {
   readonly id: string;
   readonly cloud: boolean;
+  /** Position among the devices (names, OS, transport in the presence graph). */
+  readonly index: number;
   /** Fixed status for the special peers; otherwise driven by churn. */
   readonly pinned?: string;
   connected: boolean;
@@ -61,10 +66,21 @@ interface SimPeer {
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/** A peer key of 40 characters starting with `prefix`. */
+function key(prefix: string, random: () => number): string {
+  let id = prefix;
+  while (id.length < 40) id += ALPHABET[Math.floor(random() * ALPHABET.length)];
+  return id;
+}
+
 export class MeshSimulator {
   private readonly random: () => number;
   private readonly peers: SimPeer[] = [];
+  /** This device's own key and two peers known only over several hops (presence graph only). */
+  private readonly localKey: string;
+  private readonly relays: string[];
   private localCommit = 0n;
+  private writes = 0;
   private startedAt: number | undefined;
   private lastStep: number | undefined;
   private writeCarry = 0;
@@ -75,12 +91,16 @@ export class MeshSimulator {
     }
     if (options.churn > 1) throw new RangeError(`simulate churn is a probability (0..1), got ${options.churn}`);
     this.random = seededRandom(options.seed);
-    for (let i = 0; i < options.cloudServers; i++) this.peers.push(this.peer(true));
+    for (let i = 0; i < options.cloudServers; i++) this.peers.push(this.peer(true, i));
     for (let i = 0; i < options.devices; i++) {
       // Two special devices so every status shows up: one Disabled, one in a state Ditto may add later.
       const pinned = options.devices >= 4 && i === options.devices - 1 ? 'Disabled' : options.devices >= 4 && i === options.devices - 2 ? 'Connecting' : undefined;
-      this.peers.push(this.peer(false, pinned));
+      this.peers.push(this.peer(false, i, pinned));
     }
+    // A second generator, so the presence graph leaves the rows of a seed as they always were.
+    const keys = seededRandom(options.seed ^ 0x5eed);
+    this.localKey = key('pkLocal', keys);
+    this.relays = [key('pkRelay', keys), key('pkRelay', keys)];
   }
 
   /** Whether the scripted cloud outage is on at `t`. */
@@ -104,6 +124,7 @@ export class MeshSimulator {
       this.writeCarry -= 1;
       // Commit ids rise but skip: a difference of ids is not a count of commits.
       this.localCommit += 1n + BigInt(Math.floor(this.random() * 3));
+      this.writes++;
       commits.push({ id: this.localCommit, at: t - this.random() * dt });
     }
 
@@ -117,13 +138,22 @@ export class MeshSimulator {
       if (this.random() < 0.7) peer.lastUpdate = t;
     }
 
-    return { rows: this.peers.map((p) => this.row(p)), commits, outage };
+    return { rows: this.peers.map((p) => this.row(p)), presence: this.presence(), commits, outage };
   }
 
-  private peer(cloud: boolean, pinned?: string): SimPeer {
-    let id = cloud ? 'pkCloud' : 'pk';
-    while (id.length < 40) id += ALPHABET[Math.floor(this.random() * ALPHABET.length)];
-    return { id, cloud, pinned, connected: pinned === undefined, synced: 0n, lastUpdate: null };
+  /** This device's storage as system:system_info rows at `t`: the store grows with the writes made so far. */
+  storage(t: number): SimSystemInfoRow[] {
+    return storageRows(t, this.writes);
+  }
+
+  /** Connected devices are in the graph with a direct connection; the two pinned ones are in it without one. */
+  private presence(): SimPresenceGraph {
+    const devices = this.peers.filter((p) => !p.cloud).map((p) => ({ id: p.id, index: p.index, present: p.connected || p.pinned !== undefined, connected: p.connected && p.pinned === undefined }));
+    return presenceGraph(this.localKey, devices, this.relays);
+  }
+
+  private peer(cloud: boolean, index: number, pinned?: string): SimPeer {
+    return { id: key(cloud ? 'pkCloud' : 'pk', this.random), cloud, index, pinned, connected: pinned === undefined, synced: 0n, lastUpdate: null };
   }
 
   private row(p: SimPeer): SimRow {

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Logger } from '../logger.js';
-import type { RawTick } from '../model.js';
+import type { RawStorage, RawTick } from '../model.js';
 import type { SourceSink, SyncSource } from './source.js';
 
 interface PendingCommit {
@@ -14,15 +14,21 @@ const replacer = (_key: string, value: unknown) => (typeof value === 'bigint' ? 
 /**
  * Writes every tick a source delivers to a JSON Lines file in the replay format, so a real
  * session can be replayed later (`--source replay`). Commits tracked between ticks go into the next
- * line with their own times.
+ * line with their own times, and so does the latest presence graph delivered since the line before.
  */
 export class RecordingSource implements SyncSource {
   readonly kind: SyncSource['kind'];
   private out: WriteStream | undefined;
   private pending: PendingCommit[] = [];
+  /** The presence graph delivered since the last line written; it goes into the next one. */
+  private pendingPresence: unknown;
   private failed = false;
   /** Present only when the wrapped source can refresh: the exporter asks for it by presence. */
   readonly refresh?: () => Promise<RawTick>;
+  /** Present only when the wrapped source reads storage (not recorded: it is read at scrape time). */
+  readonly readStorage?: () => Promise<RawStorage>;
+  /** Present only when the wrapped source can publish the beacon (the ditto source). */
+  readonly publishHealth?: SyncSource['publishHealth'];
 
   constructor(
     private readonly inner: SyncSource,
@@ -30,6 +36,8 @@ export class RecordingSource implements SyncSource {
     private readonly logger?: Logger,
   ) {
     this.kind = inner.kind;
+    const readStorage = inner.readStorage?.bind(inner);
+    if (readStorage) this.readStorage = readStorage;
     const refresh = inner.refresh?.bind(inner);
     if (refresh) {
       this.refresh = async () => {
@@ -38,6 +46,7 @@ export class RecordingSource implements SyncSource {
         return tick;
       };
     }
+    if (inner.publishHealth) this.publishHealth = inner.publishHealth.bind(inner);
   }
 
   get open(): boolean {
@@ -81,6 +90,10 @@ export class RecordingSource implements SyncSource {
         this.write(tick);
         sink.tick(tick);
       },
+      presence: (graph, readAt) => {
+        this.pendingPresence = graph;
+        sink.presence(graph, readAt);
+      },
       trackCommit: (id, at) => {
         this.pending.push({ id: String(id), at });
         sink.trackCommit(id, at);
@@ -99,8 +112,10 @@ export class RecordingSource implements SyncSource {
     if (!this.out || this.failed) return;
     const commits = [...this.pending, ...(tick.commits ?? []).map((c) => ({ id: String(c.id), at: c.at ?? tick.readAt }))];
     this.pending = [];
+    const presence = this.pendingPresence;
+    this.pendingPresence = undefined;
     try {
-      const line = JSON.stringify({ t: tick.readAt, rows: tick.rows, ...(commits.length > 0 && { commits }) }, replacer);
+      const line = JSON.stringify({ t: tick.readAt, rows: tick.rows, ...(commits.length > 0 && { commits }), ...(presence !== undefined && { presence }) }, replacer);
       this.out.write(`${line}\n`);
     } catch (error) {
       this.logger?.warn({ err: error }, 'a tick could not be recorded');

@@ -3,13 +3,14 @@ import type { RawTick, TrackedCommitInput } from '../model.js';
 export const REPLAY_SKIP_REASONS = ['invalid_json', 'bad_shape', 'line_too_long', 't_backwards'] as const;
 export type ReplaySkipReason = (typeof REPLAY_SKIP_REASONS)[number];
 
-export type ReplayLineResult = { ok: true; tick: RawTick } | { ok: false; reason: ReplaySkipReason; detail: string } | { ok: 'blank' };
+/** `presence`: the line's presence graph (shaped as the SDK's PresenceGraph), when it has one; validated later. */
+export type ReplayLineResult = { ok: true; tick: RawTick; presence?: unknown } | { ok: false; reason: ReplaySkipReason; detail: string } | { ok: 'blank' };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * One JSON Lines record: `{"t": <unix seconds>, "rows": [...], "commits": [<ids>]}`. Pure and
- * total: every input gives a tick or a reason.
+ * One JSON Lines record: `{"t": <unix seconds>, "rows": [...], "commits": [<ids>], "presence":
+ * {...}}`, commits and presence optional. Pure and total: every input gives a tick or a reason.
  */
 export function parseReplayLine(line: string): ReplayLineResult {
   const text = line.trim();
@@ -27,6 +28,7 @@ export function parseReplayLine(line: string): ReplayLineResult {
   if (!Array.isArray(rows)) return { ok: false, reason: 'bad_shape', detail: '"rows" must be an array' };
   const commits = value['commits'];
   if (commits !== undefined && !Array.isArray(commits)) return { ok: false, reason: 'bad_shape', detail: '"commits" must be an array when present' };
+  const presence = value['presence'];
   return {
     ok: true,
     tick: {
@@ -34,6 +36,7 @@ export function parseReplayLine(line: string): ReplayLineResult {
       readAt: t,
       commits: (commits ?? []).map((c: unknown) => toCommit(c, t)),
     },
+    ...(presence !== undefined && presence !== null && { presence }),
   };
 }
 

@@ -68,6 +68,7 @@ export class ReplaySource implements SyncSource {
           return;
         }
         this.clock = result.tick.readAt;
+        if (result.presence !== undefined) sink.presence(result.presence, result.tick.readAt);
         sink.tick(result.tick);
       },
       (bytes) => {

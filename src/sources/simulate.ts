@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { RawStorage } from '../model.js';
 import { MeshSimulator, type MeshOptions } from './mesh-simulator.js';
 import { wallClock, type SourceSink, type SyncSource } from './source.js';
 
@@ -16,6 +17,7 @@ export class SimulateSource implements SyncSource {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private inOutage = false;
+  private lastPresence = '';
 
   constructor(private readonly options: SimulateOptions) {
     if (!Number.isFinite(options.tickMs) || options.tickMs < 10) throw new RangeError(`simulate tick must be at least 10 ms, got ${options.tickMs}`);
@@ -31,7 +33,10 @@ export class SimulateSource implements SyncSource {
   }
 
   async start(sink: SourceSink): Promise<void> {
-    this.options.logger?.info({ mesh: this.options.mesh }, 'simulated mesh: these metrics describe synthetic peers, not real Ditto sync');
+    this.options.logger?.info(
+      { mesh: this.options.mesh },
+      'simulated mesh: these metrics describe synthetic peers, presence graph and storage, not real Ditto sync',
+    );
     const tick = () => {
       if (this.closed) return;
       const t = wallClock();
@@ -41,6 +46,12 @@ export class SimulateSource implements SyncSource {
           this.inOutage = step.outage;
           this.options.logger?.info(`simulated cloud outage ${step.outage ? 'begins' : 'ends'}`);
         }
+        // Like Ditto's presence observer: a graph only when it changed.
+        const presence = JSON.stringify(step.presence);
+        if (presence !== this.lastPresence) {
+          this.lastPresence = presence;
+          sink.presence(step.presence, t);
+        }
         sink.tick({ rows: step.rows, readAt: t, commits: step.commits });
       } catch (error) {
         sink.error(error, 'simulating a tick');
@@ -48,6 +59,13 @@ export class SimulateSource implements SyncSource {
       this.timer = setTimeout(tick, this.options.tickMs);
     };
     tick();
+  }
+
+  /** Simulated storage figures, shaped as system:system_info rows. */
+  async readStorage(): Promise<RawStorage> {
+    if (this.closed) throw new Error('SimulateSource is closed');
+    const readAt = wallClock();
+    return { rows: this.mesh.storage(readAt), readAt };
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,8 @@ export interface SyncStateOptions {
   readonly onError?: (error: unknown, context: string) => void;
   /** Called with each commit that could not be tracked (it is counted either way). */
   readonly onUnusableCommit?: (detail: string) => void;
+  /** Called with each snapshot applied (the device state follows the per-peer set). */
+  readonly onSnapshot?: (snapshot: Snapshot) => void;
 }
 
 const NO_IDS: ReadonlySet<string> = new Set();
@@ -74,6 +76,7 @@ export class SyncState {
       this.current = snapshot;
       this.applied++;
       this.healthy = true;
+      this.options.onSnapshot?.(snapshot);
       return true;
     } catch (error) {
       this.recordError(error, 'applying a snapshot');

@@ -7,6 +7,8 @@ export class ManualSource implements SyncSource {
   clock = 1_700_000_000;
   sink: SourceSink | undefined;
   refresh?: () => Promise<{ rows: unknown[]; readAt: number }>;
+  /** Set before the exporter is built: it looks for a storage read once. */
+  readStorage?: () => Promise<{ rows: unknown[]; readAt: number }>;
 
   now(): number {
     return this.clock;

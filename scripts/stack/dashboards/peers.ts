@@ -7,8 +7,16 @@ import { series } from '../promql.js';
 /** Every selector on this dashboard: job, instance, peer type and peer id. */
 const SEL = ['job=~"$job"', 'instance=~"$instance"', 'peer_type=~"$peer_type"', 'peer_id=~"$peer_id"'];
 const m = (name: string, ...extra: string[]) => series(name, ...SEL, ...extra);
-const LEGEND = '{{peer_type}} {{peer_id}}';
+const LEGEND = '{{peer_type}} {{device_name}} {{peer_id}}';
 const PEER_KEY = 'instance, peer_type, peer_id';
+const SERIES_KEY = `job, ${PEER_KEY}`;
+
+/**
+ * `expr` (one series per peer, keyed by `on`) with the peer's descriptive labels joined from
+ * ditto_sync_peer_info, kube-state-metrics style; a peer without an info series keeps its line.
+ */
+const named = (expr: string, on: string, labels = 'device_name') =>
+  `(\n  ${expr}\n  * on (${on}) group_left (${labels})\n  max by (${on}, ${labels}) (${m(F.peerInfo.name)})\n)\nor on (${on})\n${expr}`;
 
 /** Status as one number per peer, so a state timeline and a table cell can colour it. */
 const STATUS_CODE: Record<PeerStatus, { code: number; text: string; color: string }> = {
@@ -29,13 +37,13 @@ const statusCode = (by: string) =>
  * Commit lag of the peers that can sync: a Disabled session's lag only grows and would hide the real
  * ones (a peer that never received a commit has no lag series at all).
  */
-const syncingLag = `${m(F.peerCommitLag.name)} unless on (job, ${PEER_KEY}) (${m(F.peerStatus.name, 'status="disabled"')} == 1)`;
+const syncingLag = `(${m(F.peerCommitLag.name)} unless on (job, ${PEER_KEY}) (${m(F.peerStatus.name, 'status="disabled"')} == 1))`;
 
 export function peersDashboard(c: StackConfig): DashboardSpec {
   return {
     uid: GRAFANA.peersUid,
     title: 'Ditto sync / Peers',
-    description: 'One line per peer session: status, commit lag and time since data last arrived.',
+    description: 'One line per peer session, named by its device name where the presence graph gives it: status, commit lag and time since data last arrived.',
     variables: [
       { name: 'datasource', label: 'Data source' },
       { name: 'job', label: 'Job', query: `label_values(${F.up.name}, job)`, multi: true },
@@ -52,18 +60,18 @@ export function peersDashboard(c: StackConfig): DashboardSpec {
       {
         type: 'table',
         title: 'Peers now',
-        description: 'Every selected peer session at the end of the time range: status, commit lag (commit-id units; empty for a Disabled session, a peer that never received a commit, and without tracked commits), seconds since data last arrived and the highest local commit id it has received.',
+        description: 'Every selected peer session at the end of the time range: its device name, OS and Ditto SDK version where the presence graph gives them (empty for cloud servers), status, commit lag (commit-id units; empty for a Disabled session, a peer that never received a commit, and without tracked commits), seconds since data last arrived and the highest local commit id it has received.',
         unit: 'none',
         decimals: 0,
         queries: [
-          { expr: statusCode(PEER_KEY), table: true },
+          { expr: named(statusCode(PEER_KEY), PEER_KEY, 'device_name, os, sdk_version'), table: true },
           { expr: `max by (${PEER_KEY}) (${syncingLag})`, table: true },
           { expr: `max by (${PEER_KEY}) (${m(F.peerSecondsSince.name)})`, table: true },
           { expr: `max by (${PEER_KEY}) (${m(F.peerSyncedCommitId.name)})`, table: true },
         ],
         columns: {
           values: ['Status', 'Commit lag', 'Since last update', 'Synced commit id'],
-          labels: { instance: 'Instance', peer_type: 'Peer type', peer_id: 'Peer id' },
+          labels: { instance: 'Instance', peer_type: 'Peer type', device_name: 'Device name', peer_id: 'Peer id', os: 'OS', sdk_version: 'SDK' },
         },
         columnUnits: { 'Since last update': 's' },
         columnMappings: { Status: STATUS_MAPPING },
@@ -76,7 +84,7 @@ export function peersDashboard(c: StackConfig): DashboardSpec {
         description: 'Status of each peer session over time: Connected, Not connected, Disabled, or Unknown (a status string this exporter does not know).',
         unit: 'none',
         mappings: STATUS_MAPPING,
-        queries: [{ expr: statusCode(`job, ${PEER_KEY}`), legend: LEGEND }],
+        queries: [{ expr: named(statusCode(SERIES_KEY), SERIES_KEY), legend: LEGEND }],
         w: 24,
         h: 9,
       },
@@ -86,7 +94,7 @@ export function peersDashboard(c: StackConfig): DashboardSpec {
         description: 'Local commit id minus the highest one the peer has received (commit-id units, not a count of commits), for peers that can sync: not for Disabled sessions or peers that never received a commit. Falling back to 0 again and again is healthy; a line that keeps rising is a peer that receives nothing.',
         unit: 'none',
         min: 0,
-        queries: [{ expr: syncingLag, legend: LEGEND }],
+        queries: [{ expr: named(syncingLag, SERIES_KEY), legend: LEGEND }],
         w: 12,
         h: 8,
       },
@@ -101,7 +109,7 @@ export function peersDashboard(c: StackConfig): DashboardSpec {
           { color: 'orange', value: c.peerStale.silence },
         ],
         thresholdLines: true,
-        queries: [{ expr: m(F.peerSecondsSince.name), legend: LEGEND }],
+        queries: [{ expr: named(m(F.peerSecondsSince.name), SERIES_KEY), legend: LEGEND }],
         w: 12,
         h: 8,
       },
@@ -110,7 +118,7 @@ export function peersDashboard(c: StackConfig): DashboardSpec {
         title: 'Synced commit id per peer',
         description: 'Highest local commit id each peer has received. A flat line while the local commit id rises is a peer that is not receiving.',
         unit: 'none',
-        queries: [{ expr: m(F.peerSyncedCommitId.name), legend: LEGEND }],
+        queries: [{ expr: named(m(F.peerSyncedCommitId.name), SERIES_KEY), legend: LEGEND }],
         w: 12,
         h: 8,
       },

@@ -5,16 +5,23 @@
  * export a RuleArea from rules/<area>.ts and list it in RULE_AREAS.
  */
 import type { StackConfig } from '../config.js';
+import { DEVICE_RULES } from './device.js';
 import type { AlertRule, RecordingRule, RuleArea, RuleFile } from './kit.js';
 import { SYNC_RULES } from './sync.js';
 
+export { DEVICE_ALERT_NAMES } from './device.js';
+export { FLEET_ALERT_NAMES, FLEET_RECORDS, fleetAlertRules, fleetRecordingRules } from './fleet.js';
 export { ACK_QUANTILES, SYNC_ALERT_NAMES } from './sync.js';
 export { runbookAnchor, type AlertRule, type RecordingRule, type RuleArea, type RuleFile, type RuleGroup } from './kit.js';
 
-/** Every area, in the order their groups appear in the rule files. */
-export const RULE_AREAS: readonly RuleArea[] = Object.freeze([SYNC_RULES]);
+/**
+ * The areas whose groups make up ditto-sync-alerts.yml and ditto-sync-recording.yml, in that order.
+ * The fleet area (--source fleet, a job of its own) has its own rule files and thresholds
+ * (fleet-config.ts): fleetAlertRules and fleetRecordingRules.
+ */
+export const RULE_AREAS: readonly RuleArea[] = Object.freeze([SYNC_RULES, DEVICE_RULES]);
 
-/** Every alert of every area. */
+/** Every alert of the areas above. */
 export const ALERT_NAMES: readonly string[] = Object.freeze(RULE_AREAS.flatMap((a) => a.alertNames));
 
 export function alertRules(c: StackConfig): RuleFile<AlertRule> {

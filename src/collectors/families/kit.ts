@@ -16,11 +16,28 @@ export interface ItemFamily<T> {
   emitItem(view: ScrapeView, item: T, out: SampleSink): void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type FamilyEmitter = Family | ItemFamily<any>;
+/**
+ * Families whose definitions come from the input, not the catalogue (Ditto's engine metrics):
+ * each item writes samples under its own FamilyDef. They are served on /metrics by every writer,
+ * but not bridged into a prom-client registry, which needs each family registered up front.
+ */
+export interface DynamicFamilies<T> {
+  readonly dynamic: true;
+  items(view: ScrapeView): readonly T[];
+  emitItem(view: ScrapeView, item: T, out: SampleSink): void;
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const isItemFamily = (f: FamilyEmitter): f is ItemFamily<any> => 'items' in f;
+export type FamilyEmitter = Family | ItemFamily<any> | DynamicFamilies<any>;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const isItemFamily = (f: FamilyEmitter): f is ItemFamily<any> | DynamicFamilies<any> => 'items' in f;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const isDynamic = (f: FamilyEmitter): f is DynamicFamilies<any> => 'dynamic' in f;
+
+/** The emitters with a catalogue family of their own (everything but dynamic families). */
+export type CatalogueEmitter = Exclude<FamilyEmitter, DynamicFamilies<unknown>>;
 
 /** One unlabelled value; `undefined` leaves the family out of this scrape. */
 export const single = (def: FamilyDef, get: (v: ScrapeView) => number | bigint | undefined): Family => ({
