@@ -2,15 +2,34 @@ import type { Server } from 'node:http';
 import { QueryResult } from '@dittolive/ditto';
 import express from 'express';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from './helpers/net.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openTempDitto, sampleValue, watchUnhandledRejections, type TempDitto } from './ditto-test-kit.js';
-import { attachSyncExporter } from '../src/attach.js';
+import { attachSyncExporter, type AttachedSyncExporter } from '../src/attach.js';
 import { boundPort, closeServer, listen } from '../src/server.js';
 import { instrumentStore } from '../src/sources/instrument-store.js';
 
 const ownExecute = (t: TempDitto) => Object.prototype.hasOwnProperty.call(t.ditto.store, 'execute');
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+/**
+ * Until the SDK's first observer callback, /metrics has no snapshot (ditto_sync_up 0, and every
+ * snapshot-derived family left out). It comes quickly, but a busy machine delays it: wait for it.
+ */
+const firstSnapshot = (attached: AttachedSyncExporter) =>
+  vi.waitFor(() => expect(attached.exporter.view().sync!.ticks).toBeGreaterThan(0), { timeout: 20_000 });
+
+/**
+ * Resources still grown after close(), allowing up to 10 s for closes that complete asynchronously
+ * (a busy machine delays them): something still there then is a leak, not a slow close.
+ */
+async function leftBehind(before: readonly string[]): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const grown = grownResources(before, process.getActiveResourcesInfo());
+    if (grown.length === 0 || Date.now() > deadline) return grown;
+    await settle();
+  }
+}
 
 /** Resource types (timers, sockets, servers…) of which there are more now than in `before`. */
 function grownResources(before: readonly string[], after: readonly string[]): string[] {
@@ -34,12 +53,14 @@ describe('attachSyncExporter on a real Ditto instance', () => {
   it('instrumentStore() turns real INSERT/UPDATE commit ids into the local commit id and unacked commits', async () => {
     const attached = await attachSyncExporter(app.ditto, { collectDefaultMetrics: false });
     try {
+      await firstSnapshot(attached);
       const restore = attached.instrumentStore();
       expect(attached.instrumentStore()).toBe(restore); // idempotent: one wrapper, one restore
 
       const insert = await app.ditto.store.execute('INSERT INTO cars DOCUMENTS (:car)', { car: { _id: 'c1', make: 'a' } });
       const update = await app.ditto.store.execute("UPDATE cars SET make = 'b' WHERE _id = 'c1'");
-      const select = await app.ditto.store.execute('SELECT * FROM cars');
+      // Only this test's document: the store is shared with the other tests, in whatever order they run.
+      const select = await app.ditto.store.execute("SELECT * FROM cars WHERE _id = 'c1'");
       expect(typeof insert.commitID).toBe('bigint');
       expect(update.commitID! > insert.commitID!).toBe(true);
       expect(select.commitID).toBeNull();
@@ -118,6 +139,7 @@ describe('attachSyncExporter on a real Ditto instance', () => {
     web.use('/ops', attached.router);
     let server: Server | undefined;
     try {
+      await firstSnapshot(attached);
       server = await listen(web, { host: '127.0.0.1', port: 0 });
       const base = `http://127.0.0.1:${boundPort(server)}`;
 
@@ -152,14 +174,16 @@ describe('attachSyncExporter on a real Ditto instance', () => {
     const registry = new Registry();
 
     const attached = await attachSyncExporter(app.ditto, { registry });
-    attached.instrumentStore();
-    // The observer's first callback comes after attach resolves; the families below need its snapshot.
-    await waitFor(() => attached.exporter.state.snapshot);
-    await app.ditto.store.execute('INSERT INTO cars DOCUMENTS (:car)', { car: { _id: 'c5' } });
-    expect(await registry.metrics()).toMatch(/^ditto_sync_cloud_unacked_commits 1$/m); // bridged into the app's registry
-    expect(app.ditto.store.observers.length).toBe(observersBefore + 1);
-
-    await attached.close();
+    try {
+      await firstSnapshot(attached);
+      attached.instrumentStore();
+      await app.ditto.store.execute('INSERT INTO cars DOCUMENTS (:car)', { car: { _id: 'c5' } });
+      expect(await registry.metrics()).toMatch(/^ditto_sync_cloud_unacked_commits 1$/m); // bridged into the app's registry
+      expect(app.ditto.store.observers.length).toBe(observersBefore + 1);
+    } finally {
+      // Even when a check above fails: a wrapper left on the shared store would fail the other tests.
+      await attached.close();
+    }
     await attached.close(); // idempotent
     expect(app.ditto.store.observers.length).toBe(observersBefore);
     expect(ownExecute(app)).toBe(false);
@@ -170,8 +194,7 @@ describe('attachSyncExporter on a real Ditto instance', () => {
     const after = await app.ditto.store.execute('INSERT INTO cars DOCUMENTS (:car)', { car: { _id: 'c6' } });
     expect(typeof after.commitID).toBe('bigint');
 
-    await settle();
-    expect(grownResources(resourcesBefore, process.getActiveResourcesInfo())).toEqual([]);
+    expect(await leftBehind(resourcesBefore)).toEqual([]);
   });
 
   it('refuses a closed Ditto instance with a clear error', async () => {

@@ -26,7 +26,7 @@ describe('CLI end to end', () => {
     } finally {
       // npm itself dies by the signal it forwards; the exporter under it must still stop cleanly.
       await cli.stop();
-      await waitFor(() => (cli.output().includes('"msg":"stopped"') ? true : undefined), 5_000).catch((e) => { throw new Error(`${e}\n${cli.output()}`); });
+      await waitFor(() => (cli.output().includes('"msg":"stopped"') ? true : undefined), 15_000).catch((e) => { throw new Error(`${e}\n${cli.output()}`); });
       await expect(fetch(`${cli.base}/healthz`)).rejects.toThrow();
     }
   });

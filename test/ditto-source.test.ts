@@ -40,6 +40,9 @@ function recordingLogger() {
   return { logger, lines };
 }
 
+/** Bounded wait for the SDK's first observer callback: quick, but a busy machine delays it. */
+const FIRST_CALLBACK_MS = 20_000;
+
 const render = async (exporter: SyncExporter) => (await exporter.backend.render('prometheus')).body;
 const ofQuery = (query: string) => (call: unknown[]) => call[0] === query;
 
@@ -77,7 +80,7 @@ describe('DittoSource on the real SDK', () => {
     const exporter = new SyncExporter(new DittoSource(plain.ditto), { collectDefaultMetrics: false });
     await exporter.start();
     expect(plain.ditto.store.observers.length).toBe(observersBefore + 1);
-    await vi.waitFor(() => expect(exporter.view().sync!.ticks).toBe(1), { timeout: 5000 });
+    await vi.waitFor(() => expect(exporter.view().sync!.ticks).toBe(1), { timeout: FIRST_CALLBACK_MS });
 
     const body = await render(exporter);
     expect(sampleValue(body, 'ditto_sync_up')).toBe(1);
@@ -109,7 +112,7 @@ describe('DittoSource on the real SDK', () => {
     expect(source.localPeerId).toBe(ditto.presence.graph.localPeer.peerKey);
     expect(source.query).toBe(query);
     expect(ditto.store.observers.map((o) => o.queryString)).toContain(query);
-    await vi.waitFor(() => expect(ticks).toEqual([0]), { timeout: 5000 });
+    await vi.waitFor(() => expect(ticks).toEqual([0]), { timeout: FIRST_CALLBACK_MS });
     await source.close();
     expect(ditto.store.observers.map((o) => o.queryString)).not.toContain(query);
   });
@@ -137,16 +140,18 @@ describe('DittoSource on the real SDK', () => {
 
   it('a scrape refreshes a stale snapshot, and concurrent scrapes share one read', async () => {
     const source = new ClockedDittoSource(plain.ditto);
-    const exporter = new SyncExporter(source, { collectDefaultMetrics: false, maxSnapshotAge: 5 });
+    // An hour, so that however slowly this machine gets from the first tick to the first scrape,
+    // the snapshot is still fresh then; the source's clock then moves two hours on.
+    const exporter = new SyncExporter(source, { collectDefaultMetrics: false, maxSnapshotAge: 3600 });
     await exporter.start();
-    await vi.waitFor(() => expect(exporter.view().sync!.ticks).toBe(1), { timeout: 5000 });
+    await vi.waitFor(() => expect(exporter.view().sync!.ticks).toBe(1), { timeout: FIRST_CALLBACK_MS });
     const execute = vi.spyOn(plain.ditto.store, 'execute');
     try {
       await exporter.ensureFresh();
       expect(execute.mock.calls.filter(ofQuery(SYNC_INFO_QUERY))).toHaveLength(0);
 
-      source.offset = 60; // the snapshot is now a minute old
-      expect(sampleValue(await render(exporter), 'ditto_sync_snapshot_age_seconds')).toBeGreaterThanOrEqual(60);
+      source.offset = 7200; // the snapshot is now two hours old
+      expect(sampleValue(await render(exporter), 'ditto_sync_snapshot_age_seconds')).toBeGreaterThanOrEqual(7200);
       await Promise.all(Array.from({ length: 8 }, () => exporter.ensureFresh()));
       expect(execute.mock.calls.filter(ofQuery(SYNC_INFO_QUERY))).toHaveLength(1);
 
@@ -165,7 +170,7 @@ describe('DittoSource on the real SDK', () => {
     const source = new ThrowOnFirstTickSource(plain.ditto, { logger });
     const exporter = new SyncExporter(source, { collectDefaultMetrics: false, logger });
     await exporter.start();
-    await vi.waitFor(() => expect(exporter.view().sync!.errors).toBe(1), { timeout: 5000 });
+    await vi.waitFor(() => expect(exporter.view().sync!.errors).toBe(1), { timeout: FIRST_CALLBACK_MS });
 
     let body = await render(exporter);
     expect(sampleValue(body, 'ditto_sync_observer_errors_total')).toBe(1);
@@ -212,7 +217,7 @@ describe('the application closes its Ditto under the exporter', () => {
     const source = new ClockedDittoSource(victim.ditto, { logger });
     const exporter = new SyncExporter(source, { collectDefaultMetrics: false, logger });
     await exporter.start();
-    await vi.waitFor(() => expect(exporter.view().sync!.ticks).toBe(1), { timeout: 5000 });
+    await vi.waitFor(() => expect(exporter.view().sync!.ticks).toBe(1), { timeout: FIRST_CALLBACK_MS });
     const server = await listen(createApp(createRouter(exporter)), { host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${boundPort(server)}`;
     try {

@@ -1,28 +1,34 @@
 import { get as httpGet, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SyncExporter } from '../src/exporter.js';
 import { boundPort, closeServer, createApp, createRouter, listen } from '../src/server.js';
 import { valueOf } from './helpers/exposition.js';
 import { ManualSource, row } from './helpers/fake-source.js';
 
 describe('HTTP endpoints', () => {
-  const source = new ManualSource();
-  const exporter = new SyncExporter(source, { collectDefaultMetrics: false, stallAfter: 30 });
-  let server: Server;
-  let base: string;
+  // Each test serves its own exporter, so none depends on what another one did first.
+  const running: { server: Server; exporter: SyncExporter }[] = [];
+  afterEach(async () => {
+    for (const { server, exporter } of running.splice(0)) {
+      await closeServer(server);
+      await exporter.close();
+    }
+  });
 
-  beforeAll(async () => {
+  /** A served exporter; with `withPeer`, one snapshot of peer "a" (last update 4 s before it). */
+  async function serveExporter(withPeer: boolean) {
+    const source = new ManualSource();
+    const exporter = new SyncExporter(source, { collectDefaultMetrics: false, stallAfter: 30 });
     await exporter.start();
-    server = await listen(createApp(createRouter(exporter)), { host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${boundPort(server)}`;
-  });
-  afterAll(async () => {
-    await closeServer(server);
-    await exporter.close();
-  });
+    const server = await listen(createApp(createRouter(exporter)), { host: '127.0.0.1', port: 0 });
+    running.push({ server, exporter });
+    if (withPeer) source.sink!.tick({ readAt: source.clock, rows: [row('a', { synced: 3, lastUpdate: source.clock - 4 })] });
+    return { source, base: `http://127.0.0.1:${boundPort(server)}` };
+  }
 
   it('is not ready before the first snapshot, and says why', async () => {
+    const { base } = await serveExporter(false);
     const res = await fetch(`${base}/readyz`);
     expect(res.status).toBe(503);
     expect(await res.text()).toBe('no snapshot yet\n');
@@ -30,7 +36,7 @@ describe('HTTP endpoints', () => {
   });
 
   it('serves Prometheus text 0.0.4 by default and OpenMetrics when asked, with q-values honoured', async () => {
-    source.sink!.tick({ readAt: source.clock, rows: [row('a', { synced: 3, lastUpdate: source.clock - 4 })] });
+    const { base } = await serveExporter(true);
     const text = await fetch(`${base}/metrics`);
     expect(text.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const body = await text.text();
@@ -46,6 +52,7 @@ describe('HTTP endpoints', () => {
   });
 
   it('gzips /metrics for scrapers that accept it, and only then', async () => {
+    const { base } = await serveExporter(true);
     const get = (headers: Record<string, string>) =>
       new Promise<{ headers: import('node:http').IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
         httpGet(`${base}/metrics`, { headers }, (res) => {
@@ -64,6 +71,7 @@ describe('HTTP endpoints', () => {
   });
 
   it('computes ages at scrape time, not at tick time', async () => {
+    const { source, base } = await serveExporter(true);
     source.clock += 6;
     const body = await (await fetch(`${base}/metrics`)).text();
     expect(valueOf(body, 'ditto_sync_peer_seconds_since_last_update', { peer_id: 'a', peer_type: 'device' })).toBe(10);
@@ -71,6 +79,8 @@ describe('HTTP endpoints', () => {
   });
 
   it('is ready while fresh and not ready once the snapshot is older than --stall-after', async () => {
+    const { source, base } = await serveExporter(true);
+    source.clock += 29;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     source.clock += 60;
     const res = await fetch(`${base}/readyz`);
@@ -79,6 +89,7 @@ describe('HTTP endpoints', () => {
   });
 
   it('answers 404 for unknown paths and 405 for other methods, without internals', async () => {
+    const { base } = await serveExporter(true);
     for (const path of ['/nope', '/metrics/', '/METRICS', '/%', '/..%2f..%2fetc/passwd']) {
       const res = await fetch(`${base}${path}`);
       const text = await res.text();
@@ -94,6 +105,7 @@ describe('HTTP endpoints', () => {
   });
 
   it('serves a landing page linking the endpoints, with security headers', async () => {
+    const { base } = await serveExporter(false);
     const res = await fetch(`${base}/`);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
@@ -102,6 +114,9 @@ describe('HTTP endpoints', () => {
   });
 
   it('reports a closed source as down and not ready, and stops serving its frozen snapshot as current', async () => {
+    const { source, base } = await serveExporter(true);
+    expect(valueOf(await (await fetch(`${base}/metrics`)).text(), 'ditto_sync_connected_peers')).toBe(1);
+    source.clock += 6;
     source.open = false;
     const body = await (await fetch(`${base}/metrics`)).text();
     expect(valueOf(body, 'ditto_sync_up')).toBe(0);
@@ -111,7 +126,6 @@ describe('HTTP endpoints', () => {
     expect(valueOf(body, 'ditto_sync_snapshot_age_seconds')).toBeGreaterThan(0);
     expect(valueOf(body, 'ditto_sync_observer_ticks_total')).toBe(1);
     expect((await fetch(`${base}/readyz`)).status).toBe(503);
-    source.open = true;
   });
 });
 

@@ -88,5 +88,7 @@ describe('graceful shutdown of an app writing through instrumentStore()', () => 
     } finally {
       await reopened.ditto.close();
     }
-  });
+    // Its own waits (start, writes, exit, reopen) may add up to more than the default 30 s on a busy
+    // machine; each of them is bounded, so the test is too.
+  }, 120_000);
 });

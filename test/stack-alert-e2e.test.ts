@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, JOB, type StackConfig } from '../scripts/stack/config.js';
 import { rulesYaml } from '../scripts/stack/generate.js';
-import { alertRules, runbookAnchor } from '../scripts/stack/rules.js';
+import { alertRules, runbookAnchor } from '../scripts/stack/rules/index.js';
 import { startCli, type RunningCli } from './helpers/cli.js';
 import { haveBinary } from './helpers/tools.js';
 import { readYaml } from './stack/files.js';

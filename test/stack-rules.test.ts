@@ -2,8 +2,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEFAULT_CONFIG } from '../scripts/stack/config.js';
-import { ALERT_NAMES, runbookAnchor } from '../scripts/stack/rules.js';
-import { FLEET_ALERT_NAMES } from '../scripts/stack/rules/fleet.js';
+import { ALERT_NAMES, alertRules, FLEET_ALERT_NAMES, recordingRules, RULE_AREAS, runbookAnchor, SYNC_ALERT_NAMES } from '../scripts/stack/rules/index.js';
 import { allowedLabels, loadRuleFiles, markdownAnchors, readText, repoPath, SAMPLE_FAMILIES } from './stack/files.js';
 import { selectors } from './stack/promql-selectors.js';
 
@@ -22,6 +21,7 @@ interface TestFile {
   rule_files: string[];
   tests: {
     name: string;
+    input_series?: { series: string; values: string }[];
     alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[];
     promql_expr_test?: { expr: string }[];
   }[];
@@ -31,6 +31,16 @@ const ruleTests = readdirSync(repoPath('prometheus/tests'))
   .map((f) => parse(readText(`prometheus/tests/${f}`)) as TestFile);
 
 describe('alert and recording rules', () => {
+  it('come from the areas of rules/index.ts: one group per area, each area naming exactly its own alerts', () => {
+    for (const area of RULE_AREAS) expect(area.alerts(DEFAULT_CONFIG).map((r) => r.alert), area.name).toEqual([...area.alertNames]);
+    expect(new Set(ALERT_NAMES).size, 'an alert name repeats across areas').toBe(ALERT_NAMES.length);
+    const groups = [...alertRules(DEFAULT_CONFIG).groups, ...recordingRules(DEFAULT_CONFIG).groups].map((g) => g.name);
+    expect(new Set(groups).size, 'a group name repeats').toBe(groups.length);
+    // ditto-fleet-*.yml hold the fleet area's groups, built apart (fleetAlertRules, fleetRecordingRules).
+    const syncFiles = files.filter((f) => /\/ditto-sync-[a-z]+\.yml$/.test(f.file));
+    expect(syncFiles.flatMap((f) => f.doc.groups.map((g) => g.name)).sort()).toEqual([...groups].sort());
+  });
+
   it('define exactly the documented alerts, PascalCase with the Ditto prefix', () => {
     expect(alerts.map((a) => a.rule.alert).sort()).toEqual([...ALERT_NAMES, ...FLEET_ALERT_NAMES].sort());
     for (const { rule } of alerts) expect(rule.alert).toMatch(/^Ditto[A-Z][A-Za-z]+$/);
@@ -57,7 +67,7 @@ describe('alert and recording rules', () => {
       const metric = s.metric!;
       const def = SAMPLE_FAMILIES.get(metric);
       // `up` is Prometheus' own per-target series; recorded names come from our recording rules.
-      expect(def || metric === 'up' || recorded.has(metric), `${metric} is not in src/catalogue.ts`).toBeTruthy();
+      expect(def || metric === 'up' || recorded.has(metric), `${metric} is not in src/catalogue/`).toBeTruthy();
       expect(s.matchers.map((m) => `${m.label}${m.op}"${m.value}"`)).toContain(DEFAULT_CONFIG.selector);
       if (def) {
         const allowed = allowedLabels(metric, def);
@@ -95,9 +105,35 @@ describe('alert and recording rules', () => {
     }
   });
 
+  it('gates every sync alert but the two health alerts on ditto_sync_up, and every promtool case of one gives ditto_sync_up', () => {
+    const gate = 'last_over_time(ditto_sync_up{job="ditto-sync"}[5m]) == 1';
+    const gated = alerts.filter((a) => a.rule.expr.includes(gate)).map((a) => a.rule.alert!);
+    expect(gated.sort()).toEqual(SYNC_ALERT_NAMES.filter((a) => a !== 'DittoSyncObserverStalled' && a !== 'DittoSyncExporterDown').sort());
+    // Without a ditto_sync_up series every gated alert is silent, so a silent case would pass for the wrong reason.
+    for (const t of ruleTests.flatMap((f) => f.tests)) {
+      if (!(t.alert_rule_test ?? []).some((c) => gated.includes(c.alertname))) continue;
+      expect((t.input_series ?? []).some((i) => i.series.startsWith('ditto_sync_up{')), `${t.name} gives no ditto_sync_up`).toBe(true);
+    }
+  });
+
   it('every recording rule has a promql_expr_test', () => {
     const tested = new Set(ruleTests.flatMap((f) => f.tests.flatMap((t) => (t.promql_expr_test ?? []).flatMap((c) => selectors(c.expr).map((s) => s.metric)))));
     for (const name of recorded) expect(tested, `${name} has no promql_expr_test`).toContain(name);
+  });
+
+  it('Alertmanager holds back every other sync alert of an instance while its exporter is down or its source stalled', () => {
+    const config = parse(readText('prometheus/alertmanager.yml')) as { inhibit_rules: { source_matchers: string[]; target_matchers: string[]; equal: string[] }[] };
+    const targetsOf = (source: string) => {
+      const rule = config.inhibit_rules.find((r) => r.source_matchers.includes(`alertname="${source}"`));
+      expect(rule, `no inhibit rule with source ${source}`).toBeDefined();
+      expect(rule!.equal).toEqual(['job', 'instance']);
+      const m = /^alertname=~"(.*)"$/.exec(rule!.target_matchers[0] ?? '');
+      return new Set(m?.[1]?.split('|'));
+    };
+    const health = ['DittoSyncExporterDown', 'DittoSyncObserverStalled'];
+    const others = SYNC_ALERT_NAMES.filter((a) => !health.includes(a));
+    expect([...targetsOf('DittoSyncExporterDown')].sort()).toEqual([...others, 'DittoSyncObserverStalled'].sort());
+    expect([...targetsOf('DittoSyncObserverStalled')].sort()).toEqual([...others].sort());
   });
 
   it('the promtool tests load every rule file', () => {

@@ -24,7 +24,11 @@ export interface StackConfig {
     readonly unackedAge: number;
     /** No cloud server has sent anything for this long at every scrape of the gauge window. */
     readonly cloudSilence: number;
-    /** Cloud rows seen within this window: a peer-to-peer-only device never has a cloud gap. */
+    /**
+     * Rows that are or may be cloud servers (cloud rows, rows of unknown type, rows left out for a
+     * bad or missing _id) seen within this window arm the alert: a peer-to-peer-only device never
+     * has a cloud gap, but a shape surprise must not pass for one.
+     */
     readonly cloudRowsWindow: number;
     readonly for: number;
   };
@@ -42,6 +46,10 @@ export interface StackConfig {
     readonly for: number;
   };
   readonly exporterDown: { readonly for: number };
+  /** Rows left out or fields unusable at every scrape of the gauge window, for this long. */
+  readonly rowsUnusable: { readonly for: number };
+  /** Tracked commits dropped unacked within the rate window. */
+  readonly trackedCommitsDropped: { readonly for: number };
   /** DittoDeviceDiskFillingUp, after node-mixin's NodeFilesystemSpaceFillingUp and NodeFilesystemAlmostOutOfSpace. */
   readonly deviceDisk: {
     /** Window of the linear fit of free space (node-mixin: 6 hours). */
@@ -71,6 +79,8 @@ export const DEFAULT_CONFIG: StackConfig = Object.freeze({
   peerStale: Object.freeze({ lagWindow: 600, silence: 600, for: 300 }),
   observerStalled: Object.freeze({ snapshotAge: 60, for: 300 }),
   exporterDown: Object.freeze({ for: 300 }),
+  rowsUnusable: Object.freeze({ for: 600 }),
+  trackedCommitsDropped: Object.freeze({ for: 0 }),
   deviceDisk: Object.freeze({ predictWindow: 21_600, horizon: 86_400, predictBelowPercent: 40, freePercent: 10, for: 1800 }),
 });
 

@@ -101,10 +101,25 @@ export interface Sample {
   value: [number, string];
 }
 
-/** GET /api/v1/query; never throws on a PromQL error, so a test can report every failing query at once. */
-export async function query(prometheus: string, expr: string): Promise<ApiResponse<{ resultType: string; result: Sample[] }>> {
-  const res = await fetch(`${prometheus}/api/v1/query?${new URLSearchParams({ query: expr })}`);
+/** GET /api/v1/query (at `time`, unix seconds, or now); never throws on a PromQL error, so a test can report every failing query at once. */
+export async function query(prometheus: string, expr: string, time?: number): Promise<ApiResponse<{ resultType: string; result: Sample[] }>> {
+  const params = new URLSearchParams({ query: expr, ...(time === undefined ? {} : { time: String(time) }) });
+  const res = await fetch(`${prometheus}/api/v1/query?${params}`);
   return (await res.json()) as ApiResponse<{ resultType: string; result: Sample[] }>;
+}
+
+export interface RangeSeries {
+  metric: Record<string, string>;
+  values: [number, string][];
+}
+
+/** GET /api/v1/query_range from `start` to `end` (unix seconds) every `step` seconds; throws on a PromQL error. */
+export async function queryRange(prometheus: string, expr: string, start: number, end: number, step: number): Promise<RangeSeries[]> {
+  const params = new URLSearchParams({ query: expr, start: String(start), end: String(end), step: String(step) });
+  const res = await fetch(`${prometheus}/api/v1/query_range?${params}`);
+  const body = (await res.json()) as ApiResponse<{ result: RangeSeries[] }>;
+  if (body.status !== 'success') throw new Error(`query_range ${expr}: ${body.error}`);
+  return body.data.result;
 }
 
 export async function api<T>(prometheus: string, path: string): Promise<T> {

@@ -42,7 +42,7 @@ export function overviewDashboard(c: StackConfig): DashboardSpec {
         decimals: 0,
         thresholds: NONE_IS_BAD,
         queries: [{ expr: m(F.cloudServersConnected.name), legend: '{{instance}}' }],
-        w: 5,
+        w: 4,
         h: 4,
       },
       {
@@ -52,7 +52,7 @@ export function overviewDashboard(c: StackConfig): DashboardSpec {
         unit: 's',
         thresholds: ageSteps,
         queries: [{ expr: m(F.cloudOldestUnackedAge.name), legend: '{{instance}}' }],
-        w: 5,
+        w: 4,
         h: 4,
       },
       {
@@ -69,12 +69,12 @@ export function overviewDashboard(c: StackConfig): DashboardSpec {
       {
         type: 'stat',
         title: 'Cloud commit lag',
-        description: 'Local commit id minus the highest commit id any cloud server has received. Commit-id units, not a count of commits; no value without cloud server rows.',
+        description: 'Local commit id minus the highest commit id any cloud server has received. Commit-id units, not a count of commits; no value without cloud server rows or without tracked commits.',
         unit: 'none',
         decimals: 0,
         thresholds: NEUTRAL,
         queries: [{ expr: m(F.cloudCommitLag.name), legend: '{{instance}}' }],
-        w: 5,
+        w: 4,
         h: 4,
       },
       {
@@ -87,7 +87,20 @@ export function overviewDashboard(c: StackConfig): DashboardSpec {
           { color: 'orange', value: gap.cloudSilence },
         ],
         queries: [{ expr: m(F.cloudSecondsSince.name), legend: '{{instance}}' }],
-        w: 5,
+        w: 4,
+        h: 4,
+      },
+      {
+        type: 'stat',
+        title: 'Tracked commits',
+        description:
+          'Local commits the exporter was told about since it started (instrumentStore, on by default in library mode; trackCommit; replay commits). ' +
+          'Red at 0: without tracked commits there is no local commit id, no commit lag and no cloud sync gap, and DittoCloudSyncGapGrowing cannot fire.',
+        unit: 'none',
+        decimals: 0,
+        thresholds: NONE_IS_BAD,
+        queries: [{ expr: m(F.trackedCommits.name), legend: '{{instance}}' }],
+        w: 4,
         h: 4,
       },
       {
@@ -132,7 +145,7 @@ export function overviewDashboard(c: StackConfig): DashboardSpec {
         unit: 'none',
         min: 0,
         queries: [{ expr: m(F.cloudUnacked.name), legend: '{{instance}}' }],
-        w: 6,
+        w: 4,
         h: 8,
       },
       {
@@ -142,7 +155,17 @@ export function overviewDashboard(c: StackConfig): DashboardSpec {
         unit: 'cps',
         min: 0,
         queries: [{ expr: rate(`${ack}_count`), legend: '{{instance}}' }],
-        w: 6,
+        w: 4,
+        h: 8,
+      },
+      {
+        type: 'timeseries',
+        title: 'Tracked commits per second',
+        description: 'Local commits per second the exporter was told about: the writes whose way to the cloud is measured. Compare with Cloud acks per second; 0 while the application writes means its commits are not tracked.',
+        unit: 'cps',
+        min: 0,
+        queries: [{ expr: rate(F.trackedCommits.name), legend: '{{instance}}' }],
+        w: 4,
         h: 8,
       },
       { type: 'row', title: 'Peers' },
@@ -185,7 +208,7 @@ export function overviewDashboard(c: StackConfig): DashboardSpec {
       {
         type: 'stat',
         title: 'Local commit id',
-        description: 'Highest known local commit id: tracked commits and every peer\'s synced commit id. It only rises.',
+        description: 'Highest known local commit id: the highest tracked commit, raised by any peer\'s synced commit id. It only rises; no value until a commit is tracked.',
         unit: 'none',
         decimals: 0,
         thresholds: NEUTRAL,
@@ -226,7 +249,7 @@ export function overviewDashboard(c: StackConfig): DashboardSpec {
         thresholds: NONE_IS_BAD,
         mappings: UP_MAPPING,
         queries: [{ expr: m(F.up.name), legend: '{{instance}}' }],
-        w: 6,
+        w: 4,
         h: 4,
       },
       {
@@ -239,7 +262,25 @@ export function overviewDashboard(c: StackConfig): DashboardSpec {
           { color: 'red', value: c.observerStalled.snapshotAge },
         ],
         queries: [{ expr: m(F.snapshotAge.name), legend: '{{instance}}' }],
-        w: 6,
+        w: 4,
+        h: 4,
+      },
+      {
+        type: 'stat',
+        title: 'Unusable rows now',
+        description:
+          'In the latest snapshot: rows left out entirely, and the most rows in which one field was unusable. Orange from 1: Ditto returns something this exporter does not expect (DittoSyncRowsUnusable); see Unusable input for the reasons and fields.',
+        unit: 'none',
+        decimals: 0,
+        thresholds: [
+          { color: 'green', value: null },
+          { color: 'orange', value: 1 },
+        ],
+        queries: [
+          { expr: `sum by (job, instance) (${m(F.rowsUnusable.name)})`, legend: 'left out {{instance}}' },
+          { expr: `max by (job, instance) (${m(F.fieldsUnusable.name)})`, legend: 'unusable field {{instance}}' },
+        ],
+        w: 4,
         h: 4,
       },
       {
@@ -250,7 +291,18 @@ export function overviewDashboard(c: StackConfig): DashboardSpec {
         showName: true,
         thresholds: NEUTRAL,
         queries: [{ expr: m(F.buildInfo.name), legend: '{{instance}}: {{version}}, Ditto SDK {{ditto_sdk_version}}' }],
-        w: 12,
+        w: 6,
+        h: 4,
+      },
+      {
+        type: 'stat',
+        title: 'Exporter mode',
+        description: 'How the exporter reads, from ditto_sync_exporter_info: its source (ditto, simulate, replay; simulate and replay are never real sync), metrics backend, DQL strict mode ("none" without Ditto) and peer_id label mode.',
+        unit: 'none',
+        showName: true,
+        thresholds: NEUTRAL,
+        queries: [{ expr: m(F.exporterInfo.name), legend: '{{instance}}: source {{source}}, {{backend}} backend, strict mode {{strict_mode}}, peer_id {{peer_id_label}}' }],
+        w: 6,
         h: 4,
       },
       {

@@ -33,6 +33,12 @@ const statusCode = (by: string) =>
   PEER_STATUSES.map((s) => `  ${STATUS_CODE[s].code} * (${m(F.peerStatus.name, `status="${s}"`)} == 1)`).join('\n  or\n') +
   '\n)';
 
+/**
+ * Commit lag of the peers that can sync: a Disabled session's lag only grows and would hide the real
+ * ones (a peer that never received a commit has no lag series at all).
+ */
+const syncingLag = `(${m(F.peerCommitLag.name)} unless on (job, ${PEER_KEY}) (${m(F.peerStatus.name, 'status="disabled"')} == 1))`;
+
 export function peersDashboard(c: StackConfig): DashboardSpec {
   return {
     uid: GRAFANA.peersUid,
@@ -54,12 +60,12 @@ export function peersDashboard(c: StackConfig): DashboardSpec {
       {
         type: 'table',
         title: 'Peers now',
-        description: 'Every selected peer session at the end of the time range: its device name, OS and Ditto SDK version where the presence graph gives them (empty for cloud servers), status, commit lag (commit-id units), seconds since data last arrived and the highest local commit id it has received.',
+        description: 'Every selected peer session at the end of the time range: its device name, OS and Ditto SDK version where the presence graph gives them (empty for cloud servers), status, commit lag (commit-id units; empty for a Disabled session, a peer that never received a commit, and without tracked commits), seconds since data last arrived and the highest local commit id it has received.',
         unit: 'none',
         decimals: 0,
         queries: [
           { expr: named(statusCode(PEER_KEY), PEER_KEY, 'device_name, os, sdk_version'), table: true },
-          { expr: `max by (${PEER_KEY}) (${m(F.peerCommitLag.name)})`, table: true },
+          { expr: `max by (${PEER_KEY}) (${syncingLag})`, table: true },
           { expr: `max by (${PEER_KEY}) (${m(F.peerSecondsSince.name)})`, table: true },
           { expr: `max by (${PEER_KEY}) (${m(F.peerSyncedCommitId.name)})`, table: true },
         ],
@@ -85,10 +91,10 @@ export function peersDashboard(c: StackConfig): DashboardSpec {
       {
         type: 'timeseries',
         title: 'Commit lag per peer',
-        description: 'Local commit id minus the highest one the peer has received (commit-id units, not a count of commits). Falling back to 0 again and again is healthy; a line that keeps rising is a peer that receives nothing.',
+        description: 'Local commit id minus the highest one the peer has received (commit-id units, not a count of commits), for peers that can sync: not for Disabled sessions or peers that never received a commit. Falling back to 0 again and again is healthy; a line that keeps rising is a peer that receives nothing.',
         unit: 'none',
         min: 0,
-        queries: [{ expr: named(m(F.peerCommitLag.name), SERIES_KEY), legend: LEGEND }],
+        queries: [{ expr: named(syncingLag, SERIES_KEY), legend: LEGEND }],
         w: 12,
         h: 8,
       },
@@ -119,10 +125,10 @@ export function peersDashboard(c: StackConfig): DashboardSpec {
       {
         type: 'timeseries',
         title: 'Worst commit lag by peer type',
-        description: 'The highest commit lag among the selected devices and among the selected cloud servers.',
+        description: 'The highest commit lag among the selected peers of each type that can sync: a Disabled session, whose lag only grows, or a peer that never received a commit cannot hide the real lags.',
         unit: 'none',
         min: 0,
-        queries: [{ expr: `max by (job, instance, peer_type) (${m(F.peerCommitLag.name)})`, legend: '{{peer_type}} {{instance}}' }],
+        queries: [{ expr: `max by (job, instance, peer_type) (${syncingLag})`, legend: '{{peer_type}} {{instance}}' }],
         w: 12,
         h: 8,
       },

@@ -5,10 +5,10 @@
 import { F } from '../../../src/catalogue/index.js';
 import { duration, prose, type StackConfig } from '../config.js';
 import { promql, series } from '../promql.js';
-import type { AlertRule } from '../rules.js';
+import { runbookUrl, type AlertRule, type RuleArea } from './kit.js';
 
 export const DEVICE_ALERT_NAMES = ['DittoDeviceDiskFillingUp'] as const;
-export type DeviceAlertName = (typeof DEVICE_ALERT_NAMES)[number];
+type DeviceAlertName = (typeof DEVICE_ALERT_NAMES)[number];
 
 /** The device area's alerts; `runbook` gives an alert's runbook_url. */
 export function deviceAlertRules(c: StackConfig, runbook: (alert: DeviceAlertName) => string): AlertRule[] {
@@ -44,3 +44,10 @@ export function deviceAlertRules(c: StackConfig, runbook: (alert: DeviceAlertNam
     },
   ];
 }
+
+export const DEVICE_RULES: RuleArea = {
+  name: 'device',
+  alertNames: DEVICE_ALERT_NAMES,
+  alerts: (c) => deviceAlertRules(c, (alert) => runbookUrl(c, alert)),
+  recording: () => [],
+};

@@ -7,7 +7,7 @@ import { F } from '../../../src/catalogue/index.js';
 import { duration, prose, type StackConfig } from '../config.js';
 import { DEFAULT_FLEET_CONFIG, type FleetStackConfig } from '../fleet-config.js';
 import { promql, series } from '../promql.js';
-import type { AlertRule, RecordingRule, RuleFile } from '../rules.js';
+import type { AlertRule, RecordingRule, RuleFile } from './kit.js';
 
 export const FLEET_ALERT_NAMES = ['DittoFleetSourceDown', 'DittoFleetDeviceSyncGapGrowing', 'DittoFleetDevicesSilent', 'DittoFleetDeviceDiskAlmostFull'] as const;
 export type FleetAlertName = (typeof FLEET_ALERT_NAMES)[number];
