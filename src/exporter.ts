@@ -4,6 +4,7 @@ import type { ExpositionFormat } from './exposition/format.js';
 import { PromClientBackend } from './backends/prom-client.js';
 import { buildBeacon, type HealthBeacon } from './collectors/beacon.js';
 import type { ExporterInfo, ScrapeView } from './collectors/families/index.js';
+import type { Snapshot } from './collectors/snapshot.js';
 import { HttpStats } from './http/http-stats.js';
 import { LogLimiter } from './log-limiter.js';
 import type { Logger } from './logger.js';
@@ -108,6 +109,8 @@ export class SyncExporter {
   private refreshing: Promise<void> | undefined;
   /** Repeated errors and unusable commits (a replay line of a million bad ids) are summarised, not logged one by one. */
   private readonly logLimiter: LogLimiter;
+  /** The last unusable-input summary logged ('' when everything was usable). */
+  private lastUnusable = '';
   private closed = false;
   private info: ExporterInfo | undefined;
   private readonly engine: EngineState | undefined;
@@ -155,7 +158,10 @@ export class SyncExporter {
       onUnusableCommit: (detail) => {
         if (this.logLimiter.allow('unusable tracked commit')) this.logger.warn(`unusable tracked commit skipped: ${detail}`);
       },
-      onSnapshot: (snapshot) => this.device.syncApplied(snapshot),
+      onSnapshot: (snapshot) => {
+        this.device.syncApplied(snapshot);
+        this.logUnusableInput(snapshot);
+      },
     });
     if (source.skipReasons) this.state.enableReplayCounters(source.skipReasons);
     const readStorage = source.readStorage?.bind(source);
@@ -345,6 +351,23 @@ export class SyncExporter {
     await this.source.close();
     await this.renderer?.close();
     this.logLimiter.flush();
+  }
+
+  /**
+   * Says once, in one line, what in a snapshot could not be used, whenever that changes: the
+   * gauges count it on every scrape, the log tells an operator what it was.
+   */
+  private logUnusableInput(snapshot: Snapshot): void {
+    const parts = [...snapshot.rowsUnusable, ...snapshot.fieldsUnusable].filter(([, n]) => n > 0).map(([what, n]) => `${what} ${n}`);
+    const summary = parts.join(', ');
+    if (summary === this.lastUnusable) return;
+    this.lastUnusable = summary;
+    if (summary === '') this.logger.info('every row of system:data_sync_info is usable again');
+    else if (this.logLimiter.allow('unusable rows'))
+      this.logger.warn(
+        { rowsUnusable: Object.fromEntries(snapshot.rowsUnusable), fieldsUnusable: Object.fromEntries(snapshot.fieldsUnusable) },
+        `system:data_sync_info has input this exporter cannot use (rows left out by reason, rows with an unusable field by field): ${summary}`,
+      );
   }
 
   private sink(): SourceSink {

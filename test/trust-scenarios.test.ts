@@ -160,6 +160,27 @@ describe('5. unusable input is a gauge of the latest snapshot, not a count of ob
   });
 });
 
+describe('5b. unusable input is logged, once per change', () => {
+  it('writes one warning when unusable input appears or changes, nothing while it stays, and one line when it is gone', async () => {
+    const lines: { level: string; message: string }[] = [];
+    const log = (level: string) => (a: unknown, b?: unknown) => void lines.push({ level, message: String(typeof a === 'string' ? a : b) });
+    const logger = { debug: () => {}, info: log('info'), warn: log('warn'), error: log('error') } as unknown as import('../src/logger.js').Logger;
+    const source = new ManualSource();
+    const exporter = new SyncExporter(source, { collectDefaultMetrics: false, logger });
+    await exporter.start();
+    const bad = { _id: 'pkBad', is_ditto_server: 'yes', documents: {} };
+    for (let k = 0; k < 5; k++) source.sink!.tick({ readAt: T + k, rows: [row('pkA'), bad, { nope: 1 }] });
+    const warnings = () => lines.filter((l) => l.level === 'warn').map((l) => l.message);
+    expect(warnings()).toHaveLength(1);
+    expect(warnings()[0]).toMatch(/missing_id 1, is_ditto_server 1, sync_session_status 1/);
+    source.sink!.tick({ readAt: T + 6, rows: [row('pkA'), bad] });
+    expect(warnings()).toHaveLength(2);
+    source.sink!.tick({ readAt: T + 7, rows: [row('pkA')] });
+    expect(lines.filter((l) => l.level === 'info').map((l) => l.message)).toContain('every row of system:data_sync_info is usable again');
+    await exporter.close();
+  });
+});
+
 describe('6. a closed source serves no frozen snapshot', () => {
   it('drops every snapshot series once the source is closed, keeping health', async () => {
     const { exporter, v } = await replay('untracked.jsonl');
