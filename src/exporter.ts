@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { CollectionError, type BackendName, type MetricsBackend, type RenderOptions, type Rendered } from './backends/backend.js';
+import { CollectionError, type BackendName, type MetricsBackend, type RenderOptions, type Rendered, type RenderedBytes } from './backends/backend.js';
 import type { ExpositionFormat } from './exposition/format.js';
 import { PromClientBackend } from './backends/prom-client.js';
 import { buildBeacon, type HealthBeacon } from './collectors/beacon.js';
@@ -319,9 +319,24 @@ export class SyncExporter {
    * ditto_sync_observer_errors_total (once) and rethrown, for the caller's 500.
    */
   async scrape(format: ExpositionFormat, options: RenderOptions = {}): Promise<Rendered> {
+    return this.counted(options, () => this.backend.render(format, options));
+  }
+
+  /** scrape() as the bytes sent on the wire: what the server serves. */
+  async scrapeBytes(format: ExpositionFormat, options: RenderOptions = {}): Promise<RenderedBytes> {
+    const backend = this.backend;
+    return this.counted(options, async () => {
+      if (backend.renderBytes) return backend.renderBytes(format, options);
+      const { contentType, body } = await backend.render(format, options);
+      return { contentType, body: Buffer.from(body, 'utf8') };
+    });
+  }
+
+  /** Prepares, then renders; a failure other than the caller's abort is counted once and rethrown. */
+  private async counted<T>(options: RenderOptions, render: () => Promise<T>): Promise<T> {
     await this.prepare();
     try {
-      return await this.backend.render(format, options);
+      return await render();
     } catch (error) {
       const aborted = options.signal?.aborted && error === options.signal.reason;
       if (!aborted && !(error instanceof CollectionError)) this.state.recordError(error, 'rendering metrics');

@@ -19,8 +19,8 @@ function instrumented() {
   const calls: Array<{ format: ExpositionFormat; signal: AbortSignal | undefined }> = [];
   let gate: Promise<void> = Promise.resolve();
   let open: () => void = () => {};
-  const scrape = exporter.scrape.bind(exporter);
-  exporter.scrape = async (format: ExpositionFormat, options: RenderOptions = {}) => {
+  const scrape = exporter.scrapeBytes.bind(exporter);
+  exporter.scrapeBytes = async (format: ExpositionFormat, options: RenderOptions = {}) => {
     calls.push({ format, signal: options.signal });
     await gate;
     return scrape(format, options);
@@ -156,8 +156,8 @@ describe('concurrent scrapes share renders', () => {
     const exporter = new SyncExporter(source, { collectDefaultMetrics: false, maxPeers: 10_000 });
     let outcome: Promise<string> | undefined;
     const client = new AbortController();
-    const scrape = exporter.scrape.bind(exporter);
-    exporter.scrape = (format, options) => {
+    const scrape = exporter.scrapeBytes.bind(exporter);
+    exporter.scrapeBytes = (format, options) => {
       const p = scrape(format, options);
       client.abort(); // the scraper gives up as soon as the render has begun
       outcome = p.then(

@@ -16,8 +16,8 @@ function heldExporter() {
   const exporter = new SyncExporter(source, { collectDefaultMetrics: false });
   let gate: Promise<void> = Promise.resolve();
   let open: () => void = () => {};
-  const scrape = exporter.scrape.bind(exporter);
-  exporter.scrape = async (format, options) => {
+  const scrape = exporter.scrapeBytes.bind(exporter);
+  exporter.scrapeBytes = async (format, options) => {
     await gate;
     return scrape(format, options);
   };

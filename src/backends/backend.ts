@@ -13,6 +13,12 @@ export interface Rendered {
   readonly body: string;
 }
 
+/** A rendered body as the bytes sent on the wire. */
+export interface RenderedBytes {
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
 /** Binds the exporter's view to one metrics library and renders exposition text; HTTP is the server's job. */
 export interface MetricsBackend {
   readonly name: BackendName;
@@ -20,6 +26,8 @@ export interface MetricsBackend {
   readonly formats: readonly ExpositionFormat[];
   /** The full exposition body of one scrape (the view is already fresh). */
   render(format: ExpositionFormat, options?: RenderOptions): Promise<Rendered>;
+  /** The same body encoded for the wire, where a backend can make it cheaper than encoding render()'s string. */
+  renderBytes?(format: ExpositionFormat, options?: RenderOptions): Promise<RenderedBytes>;
   close(): Promise<void>;
 }
 

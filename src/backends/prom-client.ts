@@ -6,8 +6,8 @@ import type { SampleSink } from '../collectors/samples.js';
 import { CONTENT_TYPES, formatLe, type ExpositionFormat } from '../exposition/format.js';
 import { labelSet, NO_LABELS, type LabelSet } from '../exposition/labels.js';
 import { registryText } from '../exposition/registry-text.js';
-import { renderFamilies } from '../exposition/render.js';
-import type { MetricsBackend, RenderOptions, Rendered } from './backend.js';
+import { renderFamilies, renderFamilyBytes } from '../exposition/render.js';
+import type { MetricsBackend, RenderOptions, Rendered, RenderedBytes } from './backend.js';
 
 interface BridgeValue {
   value: number;
@@ -107,6 +107,13 @@ export class PromClientBackend implements MetricsBackend {
     const own = await renderFamilies(this.view(), format, { constLabels: defaults, signal: options.signal });
     const body = own + registryText(others, format) + (format === 'openmetrics' ? '# EOF\n' : '');
     return { contentType: CONTENT_TYPES[format], body };
+  }
+
+  async renderBytes(format: ExpositionFormat, options: RenderOptions = {}): Promise<RenderedBytes> {
+    const { others, defaults } = await this.registryPart();
+    const own = await renderFamilyBytes(this.view(), format, { constLabels: defaults, signal: options.signal });
+    const tail = registryText(others, format) + (format === 'openmetrics' ? '# EOF\n' : '');
+    return { contentType: CONTENT_TYPES[format], body: Buffer.concat([...own, Buffer.from(tail, 'utf8')]) };
   }
 
   /** The registry's other metrics, with its default labels applied by prom-client itself, and those labels. */

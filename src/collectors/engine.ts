@@ -12,7 +12,7 @@
  */
 import { FAMILIES, type FamilyDef, type FamilyType } from '../catalogue/index.js';
 import { familyName } from '../exposition/format.js';
-import { escapeLabelValue, type LabelSet } from '../exposition/labels.js';
+import { escapeLabelValue, isAscii, type LabelSet } from '../exposition/labels.js';
 import type { HistogramData } from './histogram.js';
 import { parsePromText, parseValue, type ParseLimits, type ParsedFamily, type ParsedSample } from './prom-text.js';
 
@@ -93,7 +93,7 @@ function labelSetOf(pairs: readonly (readonly [string, string])[]): LabelSet {
     obj[name] = value;
     text += `${text === '' ? '' : ','}${name}="${escapeLabelValue(value)}"`;
   }
-  return { pairs: obj, text };
+  return { pairs: obj, text, ascii: isAscii(text) };
 }
 
 /** Order-insensitive identity of a label set: names are identifiers and values length-prefixed, so it is injective. */

@@ -37,6 +37,13 @@ export async function visitSliced(view: ScrapeView, out: SampleSink, options: Vi
   await slicer.finish();
 }
 
+/** The exporter's own families as encoded chunks of exposition text, ready to send. */
+export async function renderFamilyBytes(view: ScrapeView, format: ExpositionFormat, options: VisitOptions & { constLabels?: LabelSet } = {}): Promise<Buffer[]> {
+  const sink = new TextSink(format, { constLabels: options.constLabels, output: 'buffer' });
+  await visitSliced(view, sink, options);
+  return sink.bytes();
+}
+
 /** The exporter's own families as exposition text. */
 export async function renderFamilies(view: ScrapeView, format: ExpositionFormat, options: VisitOptions & { constLabels?: LabelSet } = {}): Promise<string> {
   const sink = new TextSink(format, { constLabels: options.constLabels });

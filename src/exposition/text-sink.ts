@@ -1,13 +1,19 @@
 import type { FamilyDef } from '../catalogue/index.js';
 import type { HistogramData } from '../collectors/histogram.js';
 import type { SampleSink } from '../collectors/samples.js';
-import { labelSet, NO_LABELS, type LabelSet } from './labels.js';
+import { isAscii, labelSet, NO_LABELS, type LabelSet } from './labels.js';
 import { formatLe, formatValue, headerFor, sampleName, type ExpositionFormat } from './format.js';
 
 /** Lines joined into one flat chunk at a time (about 60 kB of text). */
 const LINES_PER_CHUNK = 512;
 
 export interface TextSinkOptions {
+  /**
+   * 'buffer' encodes the body chunk by chunk as it is written (`bytes()`): an all-ASCII chunk is a
+   * plain Latin-1 copy. A megabyte string is otherwise flattened and UTF-8 encoded in one step when
+   * it is finally sent, which costs about as much as writing it.
+   */
+  readonly output?: 'string' | 'buffer';
   /**
    * Labels added to every sample after its own (a prom-client registry's default labels), left
    * out where a family has a label of the same name, as prom-client does.
@@ -22,6 +28,10 @@ export class TextSink implements SampleSink {
   // a rope node per line alive until the end: the garbage collector copied them around and the
   // final flatten walked them all, which at 10,000 peers cost more than writing the text.
   private body = '';
+  private readonly buffers: Buffer[] = [];
+  private readonly toBuffers: boolean;
+  /** Whether everything written since the last flush is ASCII. */
+  private ascii = true;
   private lines: string[] = [];
   private current: FamilyDef | undefined;
   private sampleNameOf = '';
@@ -34,10 +44,12 @@ export class TextSink implements SampleSink {
     options: TextSinkOptions = {},
   ) {
     this.constLabels = options.constLabels ?? NO_LABELS;
+    this.toBuffers = options.output === 'buffer';
   }
 
   value(def: FamilyDef, labels: LabelSet, value: number | bigint, extra?: LabelSet): void {
     if (def !== this.current) this.begin(def);
+    if (labels.ascii !== true || (extra !== undefined && extra.ascii !== true)) this.checkAscii(labels, extra);
     let text = labels.text;
     if (extra && extra.text) text = text ? `${text},${extra.text}` : extra.text;
     this.line(this.sampleNameOf, text, formatValue(value));
@@ -45,6 +57,7 @@ export class TextSink implements SampleSink {
 
   histogram(def: FamilyDef, labels: LabelSet, data: HistogramData): void {
     if (def !== this.current) this.begin(def);
+    if (labels.ascii !== true) this.checkAscii(labels);
     const base = labels.text ? `${labels.text},` : '';
     let cumulative = 0;
     for (let i = 0; i < data.bounds.length; i++) {
@@ -56,16 +69,23 @@ export class TextSink implements SampleSink {
     this.line(`${def.name}_count`, labels.text, formatValue(data.count));
   }
 
+  /** Label sets made elsewhere may not say whether they are ASCII: look. */
+  private checkAscii(labels: LabelSet, extra?: LabelSet): void {
+    if (!(labels.ascii ?? isAscii(labels.text)) || (extra !== undefined && !(extra.ascii ?? isAscii(extra.text)))) this.ascii = false;
+  }
+
   private begin(def: FamilyDef): void {
     this.current = def;
     this.sampleNameOf = sampleName(def, this.format);
-    this.lines.push(headerFor(def, this.format));
+    const header = headerFor(def, this.format);
+    this.lines.push(header);
     let constText = this.constByFamily.get(def);
     if (constText === undefined) {
       constText = constTextFor(def, this.constLabels);
       this.constByFamily.set(def, constText);
     }
     this.constText = constText;
+    if (!isAscii(header) || !isAscii(constText)) this.ascii = false;
   }
 
   private line(name: string, labels: string, value: string): void {
@@ -75,15 +95,29 @@ export class TextSink implements SampleSink {
   }
 
   private flush(): void {
+    const chunk = this.lines.join('');
+    this.lines = [];
+    if (this.toBuffers) {
+      if (chunk !== '') this.buffers.push(Buffer.from(chunk, this.ascii ? 'latin1' : 'utf8'));
+      this.ascii = true;
+      return;
+    }
     // Chunks are appended, not joined: the body is flattened once, where it is finally written
     // out with the registry's text after it, instead of copying megabytes twice.
-    this.body += this.lines.join('');
-    this.lines = [];
+    this.body += chunk;
   }
 
   text(): string {
+    if (this.toBuffers) throw new Error("TextSink made with output 'buffer': read bytes()");
     this.flush();
     return this.body;
+  }
+
+  /** The body as encoded chunks, in order (output 'buffer'). */
+  bytes(): Buffer[] {
+    if (!this.toBuffers) throw new Error("TextSink made with output 'string': read text()");
+    this.flush();
+    return this.buffers;
   }
 }
 

@@ -18,7 +18,7 @@ export interface SharedBody {
 export interface ScrapeTarget {
   /** Identifies the state a render would show: requests with the same key may share one render. */
   renderKey(): string;
-  scrape(format: ExpositionFormat, options: { signal: AbortSignal }): Promise<{ contentType: string; body: string }>;
+  scrapeBytes(format: ExpositionFormat, options: { signal: AbortSignal }): Promise<{ contentType: string; body: Buffer }>;
 }
 
 /** A render in progress, or queued to start when the one in progress ends. */
@@ -128,8 +128,8 @@ export class SharedScrapes {
       await started;
       try {
         controller.signal.throwIfAborted();
-        const rendered = await this.target.scrape(format, { signal: controller.signal });
-        const body = Buffer.from(rendered.body, 'utf8');
+        const rendered = await this.target.scrapeBytes(format, { signal: controller.signal });
+        const body = rendered.body;
         let compressed: Promise<Buffer> | undefined;
         return { contentType: rendered.contentType, body, gzipped: () => (compressed ??= gzipAsync(body)) };
       } finally {
