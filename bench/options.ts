@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BACKENDS, type BackendName } from '../src/backends/backend.js';
 
-export const PHASES = ['costs', 'heap', 'loop', 'http', 'fleet'] as const;
+export const PHASES = ['costs', 'heap', 'loop', 'http', 'get', 'fleet'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
@@ -22,6 +22,9 @@ export interface BenchOptions {
   readonly httpPeers: number;
   readonly httpSeconds: number;
   readonly httpConnections: number;
+  /** Peer counts and measured requests per server of the side-by-side GET /metrics phase. */
+  readonly getPeers: readonly number[];
+  readonly getRequests: number;
   /** Devices the fleet phase reads from the Ditto Server emulator. */
   readonly fleetDevices: number;
   readonly phases: ReadonlySet<Phase>;
@@ -39,6 +42,8 @@ const HELP = `npm run bench -- [options]   (every option also reads the environm
   --http-peers N       peers for the HTTP load test        BENCH_HTTP_PEERS    1000
   --http-seconds S     seconds of HTTP load                BENCH_HTTP_SECONDS  20
   --connections N      concurrent HTTP connections         BENCH_CONNECTIONS   32
+  --get-peers LIST     peer counts for GET vs the floor    BENCH_GET_PEERS     100,1000,10000
+  --get-requests N     GETs per server and encoding        BENCH_GET_REQUESTS  200 (quick: 30; a tenth at 10,000)
   --fleet-devices N    devices for the fleet phase         BENCH_FLEET_DEVICES 100000 (quick: 10000)
   --only LIST          phases: ${PHASES.join(',')}        BENCH_ONLY          all
   --out FILE           results JSON                        BENCH_OUT           bench/results.json
@@ -60,6 +65,8 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
       'http-peers': { type: 'string' },
       'http-seconds': { type: 'string' },
       connections: { type: 'string' },
+      'get-peers': { type: 'string' },
+      'get-requests': { type: 'string' },
       'fleet-devices': { type: 'string' },
       only: { type: 'string' },
       out: { type: 'string' },
@@ -89,6 +96,8 @@ export function readOptions(argv: readonly string[] = process.argv.slice(2), env
     httpPeers: positiveInt(pick(values['http-peers'], 'BENCH_HTTP_PEERS') ?? '1000', 'http-peers'),
     httpSeconds: positiveNumber(pick(values['http-seconds'], 'BENCH_HTTP_SECONDS') ?? (quick ? '3' : '20'), 'http-seconds'),
     httpConnections: positiveInt(pick(values.connections, 'BENCH_CONNECTIONS') ?? '32', 'connections'),
+    getPeers: numbers(pick(values['get-peers'], 'BENCH_GET_PEERS') ?? '100,1000,10000', 'get-peers'),
+    getRequests: positiveInt(pick(values['get-requests'], 'BENCH_GET_REQUESTS') ?? (quick ? '30' : '200'), 'get-requests'),
     fleetDevices: positiveInt(pick(values['fleet-devices'], 'BENCH_FLEET_DEVICES') ?? (quick ? '10000' : '100000'), 'fleet-devices'),
     phases: new Set(phases),
     out: pick(values.out, 'BENCH_OUT') ?? 'bench/results.json',

@@ -1,3 +1,4 @@
+import type { GetResult } from './get.js';
 import { NOTICE_MS } from './blocks.js';
 import type { CostResult } from './costs.js';
 import type { EventLoopResult } from './event-loop.js';
@@ -12,6 +13,8 @@ export interface BenchResults {
   readonly heap: Record<string, HeapResult[]>;
   readonly eventLoop: Record<string, EventLoopResult[]>;
   readonly http: Record<string, HttpResult>;
+  /** GET /metrics over HTTP against the floor served by node:http, side by side. */
+  readonly get: GetResult[];
   readonly fleet: FleetResult[];
   targets?: Target[];
 }
@@ -35,7 +38,7 @@ const heapPerPeer = (h: HeapResult | undefined) => (h === undefined ? '-' : Math
 
 /** One table: a row per figure, a column per peer count. */
 export function formatTable(r: BenchResults): string {
-  const counts = [...new Set([...r.costs.map((c) => c.peers), ...Object.values(r.heap).flat().map((h) => h.peers), ...Object.values(r.eventLoop).flat().map((e) => e.peers), ...Object.values(r.http).map((h) => h.peers)])].sort((a, b) => a - b);
+  const counts = [...new Set([...r.costs.map((c) => c.peers), ...Object.values(r.heap).flat().map((h) => h.peers), ...Object.values(r.eventLoop).flat().map((e) => e.peers), ...Object.values(r.http).map((h) => h.peers), ...r.get.map((g) => g.peers)])].sort((a, b) => a - b);
   const cost = (n: number) => r.costs.find((c) => c.peers === n);
   const backends = [...new Set(r.costs.flatMap((c) => Object.keys(c.backends)))];
   const rows: [string, (n: number) => string][] = [];
@@ -62,6 +65,11 @@ export function formatTable(r: BenchResults): string {
     rows.push([`  scrape latency ms, p50 / max (${b})`, (n) => pair(el(n)?.scrapeLatency.median, el(n)?.scrapeLatency.max)]);
     rows.push([`  complete bodies (${b})`, (n) => { const e = el(n); return e ? `${e.scrapes - e.incomplete.length}/${e.scrapes}` : '-'; }]);
   }
+  const get = (n: number) => r.get.find((g) => g.peers === n);
+  rows.push(['GET /metrics over HTTP ms, p50: exporter / floor', (n) => pair(get(n)?.identity.exporter.median, get(n)?.identity.floor.median)]);
+  rows.push(['  GET / floor (process metrics on, identity)', (n) => ratio(get(n)?.identity.ratio)]);
+  rows.push(['  with gzip ms, p50: exporter / floor (identity)', (n) => pair(get(n)?.gzip.exporter.median, get(n)?.gzip.floor.median)]);
+  rows.push(['  with gzip / floor', (n) => ratio(get(n)?.gzip.ratio)]);
   for (const [b, h] of Object.entries(r.http)) {
     rows.push([`HTTP req/s, ${h.connections} conns (${b})`, (n) => (n === h.peers ? h.requestsPerSecond.toFixed(0) : '-')]);
     rows.push([`HTTP latency ms, p50 / p99 (${b})`, (n) => (n === h.peers ? pair(h.latencyP50, h.latencyP99) : '-')]);
@@ -86,6 +94,8 @@ export function judgeTargets(r: BenchResults): Target[] {
     const c = ours(n);
     if (c) targets.push({ name: `tick+scrape at ${peersLabel(n)} peers, vs floor`, limit: `<= ${limit}x`, value: ratio(c.ratioToFloor), met: c.ratioToFloor <= limit });
   }
+  const get = r.get.find((g) => g.peers === 1000);
+  if (get) targets.push({ name: 'GET /metrics over HTTP at 1,000 peers, default settings, vs the floor served by node:http', limit: '<= 0.2x', value: ratio(get.identity.ratio), met: get.identity.ratio <= 0.2 });
   // Every backend whose event loop was measured is held to the same limits (named when not the default).
   for (const [backend, list] of Object.entries(r.eventLoop)) {
     const loop = list.find((e) => e.peers === 10000);

@@ -10,6 +10,7 @@ import { measureEventLoop } from './event-loop.js';
 import { FLEET_MODES, measureFleet } from './fleet.js';
 import { availableBackends } from './exporters.js';
 import { measureHeap } from './heap.js';
+import { measureGet } from './get.js';
 import { measureHttp } from './http-load.js';
 import { defaultRuns, readOptions } from './options.js';
 import { formatFleetTable, formatTable, formatTargets, judgeTargets, type BenchResults } from './report.js';
@@ -49,6 +50,7 @@ const results: BenchResults = {
   heap: {},
   eventLoop: {},
   http: {},
+  get: [],
   fleet: [],
 };
 
@@ -70,6 +72,15 @@ if (options.phases.has('loop')) {
 if (options.phases.has('http')) {
   log(`http: ${options.httpPeers} peers, ${options.httpConnections} connections, ${options.httpSeconds} s`);
   results.http[prom.name] = await measureHttp(prom, options.httpPeers, options.httpConnections, options.httpSeconds);
+}
+
+if (options.phases.has('get')) {
+  for (const peers of options.getPeers) {
+    // A 10,000-peer body is ten times the work per request: a tenth of the requests.
+    const requests = peers >= 10_000 ? Math.max(10, Math.round(options.getRequests / 10)) : options.getRequests;
+    log(`get: ${peers} peers, GET /metrics against the floor over HTTP, ${requests} requests each, identity then gzip`);
+    results.get.push(await measureGet(peers, requests));
+  }
 }
 
 if (options.phases.has('costs')) {

@@ -9,6 +9,9 @@ export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
 };
 
 export function formatValue(value: number | bigint): string {
+  // 0 and 1 are most samples (status sets, info gauges): no conversion for them.
+  if (value === 0) return '0';
+  if (value === 1) return '1';
   if (typeof value === 'bigint') return value.toString();
   if (Number.isNaN(value)) return 'NaN';
   if (value === Infinity) return '+Inf';
