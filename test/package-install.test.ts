@@ -42,7 +42,8 @@ function project(name: string, dependencies: Record<string, string>): string {
   const root = join(dir, name);
   mkdirSync(root);
   writeFileSync(join(root, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, type: 'module', dependencies }, null, 2));
-  for (const file of ['record-loads.mjs', 'import-entry.mjs', 'library-mode.mjs']) copyFileSync(join(FIXTURES, file), join(root, file));
+  for (const file of ['record-loads.mjs', 'import-entry.mjs', 'library-mode.mjs', 'consumer.ts']) copyFileSync(join(FIXTURES, file), join(root, file));
+  copyFileSync(join(FIXTURES, 'tsconfig.consumer.json'), join(root, 'tsconfig.json'));
   return root;
 }
 
@@ -163,6 +164,18 @@ describe('library mode in a project with its own Ditto', () => {
     expect(ownFiles(web)).toContain('dist/web/bcrypt-pool.js');
     expect(ownFiles(fleet)).toContain('dist/sources/fleet/fleet-source.js');
     expect(otelOf(fleet)).toEqual([]);
+  }, 60_000);
+});
+
+describe('a TypeScript project', () => {
+  it('resolves the types of every entry (NodeNext), and they are real types', async () => {
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const result = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: withSdk }).then(
+      () => ({ ok: true, out: '' }),
+      (error: { stdout?: string }) => ({ ok: false, out: error.stdout ?? String(error) }),
+    );
+    expect(result.out).toBe('');
+    expect(result.ok).toBe(true);
   }, 60_000);
 });
 
