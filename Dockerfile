@@ -8,7 +8,15 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# @dittolive/ditto is an optional peer dependency (a devDependency here, pinned by the lockfile), so
+# pruning the dev tools would drop it: set it aside and put it back, for --source ditto. It has no
+# dependencies of its own.
+RUN npm run build \
+ && mv node_modules/@dittolive/ditto /tmp/ditto-sdk \
+ && npm prune --omit=dev \
+ && mkdir -p node_modules/@dittolive \
+ && mv /tmp/ditto-sdk node_modules/@dittolive/ditto \
+ && node -e "require('@dittolive/ditto')"
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \

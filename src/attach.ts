@@ -6,6 +6,7 @@ import { SyncExporter, type ExporterOptions, type Readiness } from './exporter.j
 import type { Logger } from './logger.js';
 import { createRouter } from './server.js';
 import { DittoSource } from './sources/ditto.js';
+import { inCaretRange, SUPPORTED_DITTO_SDK } from './sources/ditto-sdk.js';
 import { checkAttachedEngineExporter } from './sources/engine-checks.js';
 import { instrumentStore as wrapStoreExecute } from './sources/instrument-store.js';
 
@@ -50,6 +51,10 @@ export interface AttachedSyncExporter {
 export async function attachSyncExporter(ditto: Ditto, options: AttachOptions = {}): Promise<AttachedSyncExporter> {
   const logger = options.logger;
   const source = new DittoSource(ditto, { logger, ownsDitto: false });
+  const sdk = source.dittoSdkVersion;
+  if (sdk !== 'none' && !inCaretRange(sdk, SUPPORTED_DITTO_SDK)) {
+    logger?.warn({ dittoSdkVersion: sdk, supported: SUPPORTED_DITTO_SDK }, `@dittolive/ditto ${sdk} is outside the range this exporter is written and tested for (${SUPPORTED_DITTO_SDK})`);
+  }
   const exporter = new SyncExporter(source, options);
   try {
     await exporter.start();

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 import type { Server } from 'node:http';
 import { CommanderError, configErrorLine, parseConfig, type CliConfig } from './config.js';
-import { resolveOtlpEndpoint, startOtlpPush, type OtlpPush } from './backends/otlp-push.js';
+import { resolveOtlpEndpoint } from './backends/otlp-endpoint.js';
+import type { OtlpPush } from './backends/otlp-push.js';
 import { SyncExporter } from './exporter.js';
 import { createLogger } from './logger.js';
 import { Lifecycle } from './lifecycle.js';
 import { boundPort, closeAllNow, closeServer, createApp, createRouter, listen } from './server.js';
 import { createSource } from './sources/create.js';
 import type { SyncSource } from './sources/source.js';
-import { createServerFactory, describeWebConfig, loadWebConfig, secureRouter, WebConfigError, type WebConfig } from './web/index.js';
+import { httpServerFactory, PLAIN_HTTP_DESCRIPTION } from './web/http-server.js';
+import type { WebConfig } from './web/index.js';
 
 /** The flag behind each Ditto config key, for a one-line error naming what the user typed. */
 const DITTO_FLAGS: Readonly<Record<string, string>> = {
@@ -60,14 +62,17 @@ async function main(argv: readonly string[], lifecycle: Lifecycle): Promise<numb
     return 2;
   }
 
+  // The web config stack (yaml, zod, bcrypt) and OpenTelemetry load only when the flags ask for them.
+  let webModule: typeof import('./web/index.js') | undefined;
   let web: WebConfig | undefined;
   if (config.webConfigFile) {
+    webModule = await import('./web/index.js');
     try {
-      const loaded = await lifecycle.step(loadWebConfig(config.webConfigFile));
+      const loaded = await lifecycle.step(webModule.loadWebConfig(config.webConfigFile));
       if (loaded.stopped) return 0; // nothing is open yet
       web = loaded.value;
     } catch (error) {
-      if (!(error instanceof WebConfigError)) throw error;
+      if (!(error instanceof webModule.WebConfigError)) throw error;
       process.stderr.write(`ditto-sync-exporter: ${error.message}\n`);
       return 2;
     }
@@ -98,7 +103,7 @@ async function main(argv: readonly string[], lifecycle: Lifecycle): Promise<numb
       process.stderr.write(`ditto-sync-exporter: ${line}\n`);
       return 2;
     }
-    if (error instanceof Error && error.name === 'DittoEnvironmentError') {
+    if (error instanceof Error && (error.name === 'DittoEnvironmentError' || error.name === 'DittoSdkError')) {
       process.stderr.write(`ditto-sync-exporter: ${error.message}\n`);
       return 1;
     }
@@ -131,11 +136,12 @@ async function main(argv: readonly string[], lifecycle: Lifecycle): Promise<numb
     const started = await lifecycle.step(exporter.start());
     if (started.stopped) return stopBeforeServing(started.signal, 'starting the source', () => exporter.close());
     if (otlpEndpoint) {
+      const { startOtlpPush } = await import('./backends/otlp-push.js');
       push = startOtlpPush({ target: exporter, endpoint: otlpEndpoint, intervalMs: config.otlpInterval * 1000, serviceInstanceId: source.localPeerId, logger });
       logger.info({ endpoint: push.endpoint, intervalSeconds: config.otlpInterval }, 'pushing metrics over OTLP/HTTP');
     }
     const router = createRouter(exporter, logger, { maxConcurrentScrapes: config.maxConcurrentScrapes });
-    const app = createApp(secureRouter(router, web, { logger, stats: exporter.http }), logger);
+    const app = createApp(webModule ? webModule.secureRouter(router, web, { logger, stats: exporter.http }) : router, logger);
     const listening = await lifecycle.step(
       listen(app, {
         host: config.listen.host,
@@ -143,7 +149,7 @@ async function main(argv: readonly string[], lifecycle: Lifecycle): Promise<numb
         maxConnections: config.maxConnections,
         stats: exporter.http,
         // Also without a web config: it enforces the slow-client timeouts promptly.
-        createServer: createServerFactory(web?.tls, { logger }),
+        createServer: webModule ? webModule.createServerFactory(web?.tls, { logger }) : httpServerFactory({ logger }),
       }),
       (late) => closeServer(late, 0),
     );
@@ -166,7 +172,7 @@ async function main(argv: readonly string[], lifecycle: Lifecycle): Promise<numb
       source: source.kind,
       backend: config.backend,
       address: `${config.listen.host ?? '*'}:${boundPort(server)}`,
-      web: describeWebConfig(web),
+      web: webModule ? webModule.describeWebConfig(web) : PLAIN_HTTP_DESCRIPTION,
       engineMetrics: engineMetricsUrl,
       publishHealth: config.publishHealth,
     },

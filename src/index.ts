@@ -1,4 +1,11 @@
-/** ditto-sync-exporter: Prometheus and OpenTelemetry metrics for Ditto's system:data_sync_info. */
+/**
+ * ditto-sync-exporter: Prometheus and OpenTelemetry metrics for Ditto's system:data_sync_info.
+ *
+ * This entry loads neither OpenTelemetry nor the web config stack nor the fleet source (a test
+ * records every module it loads); they come from subpaths: `ditto-sync-exporter/otel`,
+ * `ditto-sync-exporter/web`, `ditto-sync-exporter/fleet`. The Ditto SDK is the application's own
+ * (an optional peer dependency); nothing here loads it.
+ */
 
 // Library mode: an application that owns a Ditto instance.
 export { attachSyncExporter, type AttachedSyncExporter, type AttachOptions } from './attach.js';
@@ -14,26 +21,13 @@ export type { SyncSource, SourceSink, SourceKind } from './sources/source.js';
 export { DittoSource, type DittoSourceOptions } from './sources/ditto.js';
 export { ReplaySource, type ReplayOptions } from './sources/replay.js';
 export { SimulateSource, type SimulateOptions } from './sources/simulate.js';
-export { FleetSource, FLEET_DEFAULTS, type FleetSourceOptions } from './sources/fleet/fleet-source.js';
 export { MeshSimulator, DEFAULT_MESH, type MeshOptions } from './sources/mesh-simulator.js';
 export type { RawTick, PeerRow, PeerType, PeerStatus, RowField, RowUnusableReason } from './model.js';
 export type { PeerIdMode } from './state/peer-labels.js';
 export type { ExpositionFormat } from './exposition/format.js';
 
-// Backends.
+// Backends: the interface. The OpenTelemetry backend and OTLP push are in `ditto-sync-exporter/otel`.
 export { CollectionError, type MetricsBackend, type BackendName, type RenderOptions, type Rendered } from './backends/backend.js';
-export { createOtelBackend, OtelBackend, type OtelBackendOptions } from './backends/otel.js';
-export { ViewMetricProducer } from './backends/otel-producer.js';
-export { exporterResource } from './backends/otel-resource.js';
-export { startOtlpPush, resolveOtlpEndpoint, type OtlpPush, type OtlpPushOptions } from './backends/otlp-push.js';
 
-// Web security (exporter-toolkit web config).
-export {
-  loadWebConfig,
-  WebConfigError,
-  webSecurityMiddleware,
-  secureRouter,
-  createAuthMiddleware,
-  createServerFactory,
-  type WebConfig,
-} from './web/index.js';
+// The Ditto SDK versions supported (the peer dependency's range).
+export { SUPPORTED_DITTO_SDK } from './sources/ditto-sdk.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CliConfig } from '../config.js';
 import type { Logger } from '../logger.js';
+import { loadDittoModules } from './ditto-sdk.js';
 import { checkEngineExporterEnv } from './engine-exporter-env.js';
 import { RecordingSource } from './recorder.js';
 import { ReplaySource } from './replay.js';
@@ -53,8 +54,8 @@ async function baseSource(config: CliConfig, logger: Logger): Promise<CreatedSou
     case 'ditto': {
       // Refused before the SDK loads (openDitto checks again right before it opens the store).
       checkEngineExporterEnv(process.env, config.ditto.engineMetrics);
-      // Loaded here so replay and simulate never load the native SDK.
-      const [{ openDitto }, { DittoSource }] = await Promise.all([import('./ditto-open.js'), import('./ditto.js')]);
+      // Loaded here so replay, simulate and fleet never load the native SDK (nor need it installed).
+      const [{ openDitto }, { DittoSource }] = await loadDittoModules();
       const { ditto, engineMetricsUrl } = await openDitto(config.ditto, logger);
       return { source: new DittoSource(ditto, { logger, ownsDitto: true }), engineMetricsUrl };
     }

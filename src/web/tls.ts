@@ -6,29 +6,13 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../logger.js';
 import { VERIFYING_CLIENT_AUTH } from './web-config.js';
 import { secureContextOptions, type TlsSettings } from './web-config-load.js';
+import { httpServerFactory, type ServerFactory, type ServerFactoryOptions } from './http-server.js';
 
-export interface ServerFactoryOptions {
-  /**
-   * How often Node enforces headersTimeout and requestTimeout (ms, default 1000). Node's own
-   * default of 30 s lets a client that never finishes its headers hold a socket that much longer.
-   */
-  readonly connectionsCheckingIntervalMs?: number;
-  /** A TLS handshake must finish within this (ms, default 10 000; Node's default is 120 000). */
-  readonly handshakeTimeoutMs?: number;
-  /** Rejected TLS clients are logged at debug level. */
-  readonly logger?: Logger;
-}
-
-/** Fits `listen(app, { createServer })` in src/server.ts. */
-export type ServerFactory = (app: http.RequestListener) => http.Server;
+export { httpServerFactory, type ServerFactory, type ServerFactoryOptions };
 
 /** HTTPS when the web config has tls_server_config, plain HTTP otherwise; both with slow-client limits enforced promptly. */
 export function createServerFactory(tls: TlsSettings | undefined, options: ServerFactoryOptions = {}): ServerFactory {
   return tls ? httpsServerFactory(tls, options) : httpServerFactory(options);
-}
-
-export function httpServerFactory(options: ServerFactoryOptions = {}): ServerFactory {
-  return (app) => http.createServer({ connectionsCheckingInterval: options.connectionsCheckingIntervalMs ?? 1000 }, app);
 }
 
 /**

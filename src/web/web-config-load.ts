@@ -1,6 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
+import { PLAIN_HTTP_DESCRIPTION } from './http-server.js';
 import { CURVES, opensslCipherList, TLS12_CIPHER_SUITES, type NodeTlsVersion } from './tls-names.js';
 import {
   bearerTokenProblem,
@@ -172,7 +173,7 @@ export async function readSmallTextFile(file: string): Promise<string> {
 
 /** One line for the start-up log: what the web config turns on. */
 export function describeWebConfig(web: WebConfig | undefined): string {
-  if (!web) return 'plain HTTP, no authentication';
+  if (!web) return PLAIN_HTTP_DESCRIPTION;
   const parts = [web.tls ? `TLS (client certificates: ${web.tls.clientAuth})` : 'plain HTTP'];
   const users = web.auth.basicAuthUsers.size;
   if (users > 0) parts.push(`basic auth (${users} user${users === 1 ? '' : 's'})`);

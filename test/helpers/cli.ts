@@ -15,14 +15,24 @@ export interface RunningCli {
 /** Starts the exporter CLI on 127.0.0.1:<free port> and waits until /healthz answers. */
 export async function startCli(
   args: readonly string[],
-  opts: { viaNpm?: boolean; env?: NodeJS.ProcessEnv; scheme?: 'http' | 'https'; isUp?: (base: string) => Promise<boolean> } = {},
+  opts: {
+    viaNpm?: boolean;
+    /** An installed executable to run instead of this repository's dist/cli.js (its shebang starts node). */
+    bin?: { readonly path: string; readonly cwd: string };
+    env?: NodeJS.ProcessEnv;
+    scheme?: 'http' | 'https';
+    isUp?: (base: string) => Promise<boolean>;
+  } = {},
 ): Promise<RunningCli> {
   const port = await freePort();
   const all = [...args, '--listen', `127.0.0.1:${port}`];
+  const env = { ...process.env, ...opts.env };
   const child = opts.viaNpm
     ? // Its own process group, so a stop reaches npm, its shell and the exporter alike (as a terminal's Ctrl-C does).
-      spawn('npm', ['start', '--silent', '--', ...all], { cwd: ROOT, env: { ...process.env, ...opts.env }, detached: true })
-    : spawn(process.execPath, ['dist/cli.js', ...all], { cwd: ROOT, env: { ...process.env, ...opts.env } });
+      spawn('npm', ['start', '--silent', '--', ...all], { cwd: ROOT, env, detached: true })
+    : opts.bin
+      ? spawn(opts.bin.path, all, { cwd: opts.bin.cwd, env })
+      : spawn(process.execPath, ['dist/cli.js', ...all], { cwd: ROOT, env });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
