@@ -17,4 +17,5 @@ export const SHORT_WINDOWS: StackConfig = Object.freeze({
   exporterDown: { for: 0 },
   rowsUnusable: { for: 0 },
   trackedCommitsDropped: { for: 0 },
+  deviceStorage: { for: 0 },
 });
