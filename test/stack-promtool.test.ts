@@ -45,6 +45,9 @@ describe.skipIf(!promtool)('promtool tests are sharp: each change to a rule fail
     ['a higher gap threshold', { cloudGap: { ...d.cloudGap, unackedAge: 360 } }, 'DittoCloudSyncGapGrowing fires when a tracked commit keeps waiting for the cloud'],
     ['a shorter peer silence', { peerStale: { ...d.peerStale, silence: 300 } }, 'DittoPeerSyncStale fires for a Connected peer'],
     ['a later unusable-rows for:', { rowsUnusable: { for: 660 } }, 'DittoSyncRowsUnusable fires per unusable field'],
+    ['a later no-cloud for:', { noCloudServer: { for: 360 } }, 'DittoNoCloudServerConnected fires when cloud rows exist but none is Connected'],
+    ['a later stalled-observer for:', { observerStalled: { ...d.observerStalled, for: 360 } }, 'DittoSyncObserverStalled fires when the source is down before its first snapshot'],
+    ['a later exporter-down for:', { exporterDown: { for: 360 } }, 'DittoSyncExporterDown fires when scrapes keep failing'],
     ['a lower free-space threshold', { deviceDisk: { ...d.deviceDisk, freePercent: 7 } }, 'DittoDeviceDiskFillingUp fires when less than 10 % is free'],
     ['the disk prediction on roomy disks too', { deviceDisk: { ...d.deviceDisk, predictBelowPercent: 100 } }, 'DittoDeviceDiskFillingUp stays silent on a roomy disk'],
     ['a longer disk horizon', { deviceDisk: { ...d.deviceDisk, horizon: 3 * 86_400 } }, 'DittoDeviceDiskFillingUp stays silent on a fairly full disk that fills more slowly'],
@@ -94,6 +97,23 @@ describe.skipIf(!promtool)('promtool tests are sharp: each change to a rule fail
 
   // One part of one rule taken out (or loosened); the key says which rule file.
   it.each([
+    ['DittoCloudSyncGapGrowing on one old unacked commit in the window', 'alerts', 'DittoCloudSyncGapGrowing', 'min_over_time(ditto_sync_cloud_oldest_unacked_commit_age_seconds', 'max_over_time(ditto_sync_cloud_oldest_unacked_commit_age_seconds', 'DittoCloudSyncGapGrowing stays silent through a 12-minute cloud outage'],
+    [
+      'DittoNoCloudServerConnected without cloud rows to arm it',
+      'alerts', 'DittoNoCloudServerConnected', 'max_over_time(ditto_sync_cloud_servers{job="ditto-sync"}[5m]) > 0', 'max_over_time(ditto_sync_cloud_servers{job="ditto-sync"}[5m]) >= 0',
+      'DittoNoCloudServerConnected stays silent without cloud rows',
+    ],
+    ['DittoNoCloudServerConnected on one disconnected scrape', 'alerts', 'DittoNoCloudServerConnected', 'max_over_time(ditto_sync_cloud_servers_connected', 'min_over_time(ditto_sync_cloud_servers_connected', 'DittoNoCloudServerConnected stays silent through a 3-minute disconnect'],
+    ['DittoPeerSyncStale without a lag above 0', 'alerts', 'DittoPeerSyncStale', 'min_over_time(ditto_sync_peer_commit_lag{job="ditto-sync"}[10m]) > 0', 'min_over_time(ditto_sync_peer_commit_lag{job="ditto-sync"}[10m]) >= 0', 'DittoPeerSyncStale stays silent on a quiet mesh'],
+    ['DittoPeerSyncStale on a synced commit id that moves', 'alerts', 'DittoPeerSyncStale', 'changes(ditto_sync_peer_synced_commit_id{job="ditto-sync"}[10m]) == 0', 'changes(ditto_sync_peer_synced_commit_id{job="ditto-sync"}[10m]) >= 0', 'DittoPeerSyncStale stays silent for a busy peer that keeps receiving'],
+    [
+      'DittoPeerSyncStale for peers that are not Connected',
+      'alerts', 'DittoPeerSyncStale', 'min_over_time(ditto_sync_peer_status{job="ditto-sync", status="connected"}[10m]) == 1', 'min_over_time(ditto_sync_peer_status{job="ditto-sync", status="connected"}[10m]) >= 0',
+      'DittoPeerSyncStale stays silent for a peer that is not Connected',
+    ],
+    ['DittoSyncRowsUnusable on one bad snapshot in the window', 'alerts', 'DittoSyncRowsUnusable', 'min_over_time(ditto_sync_fields_unusable', 'max_over_time(ditto_sync_fields_unusable', 'DittoSyncRowsUnusable stays silent through a 12-minute shape surprise'],
+    ['DittoSyncObserverStalled on one failed read in the window', 'alerts', 'DittoSyncObserverStalled', 'max_over_time(ditto_sync_up', 'min_over_time(ditto_sync_up', 'DittoSyncObserverStalled stays silent through a short failed read'],
+    ['DittoSyncExporterDown on one lost scrape in the window', 'alerts', 'DittoSyncExporterDown', 'max_over_time(up{job="ditto-sync"}[5m]) == 0', 'min_over_time(up{job="ditto-sync"}[5m]) == 0', 'DittoSyncExporterDown stays silent through one lost scrape'],
     [
       'DittoDeviceDiskFillingUp without its storage gate (it would judge the last figures of a source that went down)',
       'alerts', 'DittoDeviceDiskFillingUp', 'last_over_time(ditto_device_storage_up{job="ditto-sync"}[5m]) == 1', 'last_over_time(ditto_device_storage_up{job="ditto-sync"}[5m]) >= 0',
