@@ -265,10 +265,13 @@ describe.skipIf(!promtool)('prometheus.yml names the fleet exporter as the expor
       const r = run('promtool', ['check', 'service-discovery', '--timeout=1s', file, JOB]);
       expect(r.status, r.stderr).toBe(0);
       const targets = JSON.parse(r.stdout) as { labels: Record<string, string> }[];
-      expect(targets.map((t) => [t.labels['__address__'], t.labels['instance']])).toEqual([
-        [`${EXPORTER_SERVICE}:${EXPORTER_PORT}`, `${EXPORTER_SERVICE}:${EXPORTER_PORT}`],
-        [`172.18.0.5:${port}`, `${FLEET_SERVICE}:${port}`],
-      ]);
+      // promtool lists the targets in no fixed order.
+      expect(targets.map((t) => [t.labels['__address__'], t.labels['instance']]).sort()).toEqual(
+        [
+          [`${EXPORTER_SERVICE}:${EXPORTER_PORT}`, `${EXPORTER_SERVICE}:${EXPORTER_PORT}`],
+          [`172.18.0.5:${port}`, `${FLEET_SERVICE}:${port}`],
+        ].sort(),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
