@@ -1,4 +1,4 @@
-// Regenerates the metric and flag tables in README.md from src/catalogue.ts and src/config.ts.
+// Regenerates the metric and flag tables in README.md from src/catalogue/ and src/config.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { flagsTable, metricsTable, replaceSection } from './lib/docs-tables.js';
 

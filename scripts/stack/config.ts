@@ -62,6 +62,8 @@ export interface StackConfig {
     readonly freePercent: number;
     readonly for: number;
   };
+  /** DittoDeviceStorageUnreadable: storage not read, or figures unusable, at every scrape of the gauge window, for this long. */
+  readonly deviceStorage: { readonly for: number };
 }
 
 export const JOB = 'ditto-sync';
@@ -82,6 +84,7 @@ export const DEFAULT_CONFIG: StackConfig = Object.freeze({
   rowsUnusable: Object.freeze({ for: 600 }),
   trackedCommitsDropped: Object.freeze({ for: 0 }),
   deviceDisk: Object.freeze({ predictWindow: 21_600, horizon: 86_400, predictBelowPercent: 40, freePercent: 10, for: 1800 }),
+  deviceStorage: Object.freeze({ for: 600 }),
 });
 
 /** Grafana and Prometheus wiring shared by provisioning, dashboards and docker-compose.yml. */

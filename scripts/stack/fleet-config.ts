@@ -12,7 +12,7 @@ export interface FleetStackConfig {
     readonly for: number;
   };
   readonly syncGap: {
-    /** The device's beacon reports its oldest unacked commit older than this. */
+    /** The device's latest beacon reports its oldest unacked commit older than this (and keeps doing so for `for:`). */
     readonly unackedAge: number;
     /** And the beacon is no older than this: the device keeps reporting. */
     readonly reportingWithin: number;
@@ -38,7 +38,7 @@ export interface FleetStackConfig {
 
 export const DEFAULT_FLEET_CONFIG: FleetStackConfig = Object.freeze({
   sourceDown: Object.freeze({ inventoryAge: 600, for: 300 }),
-  syncGap: Object.freeze({ unackedAge: 900, reportingWithin: 1200, for: 600 }),
+  syncGap: Object.freeze({ unackedAge: 900, reportingWithin: 1200, for: 900 }),
   silent: Object.freeze({ rise: 0.05, since: 6 * 3600, minDevices: 10, for: 1800 }),
   disk: Object.freeze({ availRatio: 0.05, seenWithin: 86_400, for: 900 }),
 });

@@ -305,12 +305,14 @@ export interface DerivedDevice {
   readonly beacon?: Record<string, unknown> | null;
   /** Replaces connections_by_transport (an unsynced SDK reports every transport as null). */
   readonly connections?: Record<string, number | null>;
+  /** Replaces device_disk_usage.device_available (free bytes; the captured device_total stays). */
+  readonly availBytes?: number;
 }
 
 /**
  * `n` documents derived from the captured ones: each is a copy of a captured document (cycling
  * through them) with a new `_id` and `device_name`, and last_updated_at, SDK platform/version,
- * transport counts and beacon as `describe(i)` says. Every other field is the SDK's.
+ * transport counts, free disk bytes and beacon as `describe(i)` says. Every other field is the SDK's.
  */
 export function deriveFleet(n: number, describe: (i: number) => DerivedDevice = () => ({}), seed = 1): Document[] {
   const templates = capturedDocuments();
@@ -324,6 +326,7 @@ export function deriveFleet(n: number, describe: (i: number) => DerivedDevice = 
     if (d.platform !== undefined) doc['ditto_sdk_platform'] = d.platform;
     if (d.version !== undefined) doc['ditto_sdk_version'] = d.version;
     if (d.connections !== undefined) doc['connections_by_transport'] = d.connections;
+    if (d.availBytes !== undefined) doc['device_disk_usage'] = { ...((doc['device_disk_usage'] as Record<string, unknown>) ?? {}), device_available: d.availBytes };
     if (d.beacon !== undefined) {
       const metadata = { ...((doc['metadata'] as Record<string, unknown>) ?? {}) };
       if (d.beacon === null) delete metadata['ditto_sync_health'];

@@ -1,4 +1,5 @@
 import { DEFAULT_CONFIG, type StackConfig } from '../../scripts/stack/config.js';
+import { DEFAULT_FLEET_CONFIG, type FleetStackConfig } from '../../scripts/stack/fleet-config.js';
 
 /**
  * The stack's rules with windows and thresholds of seconds and `for: 0s`, for evaluating them against
@@ -17,4 +18,19 @@ export const SHORT_WINDOWS: StackConfig = Object.freeze({
   exporterDown: { for: 0 },
   rowsUnusable: { for: 0 },
   trackedCommitsDropped: { for: 0 },
+  deviceStorage: { for: 0 },
+});
+
+/**
+ * The fleet rules with windows of seconds and `for: 0s`, for the same purpose. Thresholds that are
+ * not durations waited for (the gap and disk thresholds, read from the beacon and the documents)
+ * keep their defaults; DittoFleetDevicesSilent compares with 30 s ago instead of 6 hours ago, and an
+ * inventory is "old" after 15 s (a fleet exporter reading every second renews it every second).
+ */
+export const SHORT_FLEET_WINDOWS: FleetStackConfig = Object.freeze({
+  ...DEFAULT_FLEET_CONFIG,
+  sourceDown: { inventoryAge: 15, for: 0 },
+  syncGap: { ...DEFAULT_FLEET_CONFIG.syncGap, for: 0 },
+  silent: { ...DEFAULT_FLEET_CONFIG.silent, since: 30, for: 0 },
+  disk: { ...DEFAULT_FLEET_CONFIG.disk, for: 0 },
 });

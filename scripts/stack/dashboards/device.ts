@@ -67,7 +67,7 @@ export function deviceDashboard(c: StackConfig): DashboardSpec {
       {
         type: 'stat',
         title: 'Storage read',
-        description: "Whether the last scrape read this device's storage figures (system:system_info). While Failing, the storage panels below have no data rather than old figures.",
+        description: "Whether the last scrape read this device's storage figures (system:system_info); also Failing while the sync source is down. While Failing, the storage panels below have no data rather than old figures, and DittoDeviceDiskFillingUp is silent; DittoDeviceStorageUnreadable fires when reads keep failing.",
         unit: 'none',
         thresholds: [
           { color: 'red', value: null },
@@ -172,7 +172,7 @@ export function deviceDashboard(c: StackConfig): DashboardSpec {
       {
         type: 'timeseries',
         title: 'Storage read errors',
-        description: 'Scrape-time reads of system:system_info that failed or took longer than --refresh-timeout, per second; figures unusable in the latest read. Both should be 0.',
+        description: 'Scrape-time reads of system:system_info that failed or took longer than --refresh-timeout, per second; figures unusable in the latest read. Both should be 0 (DittoDeviceStorageUnreadable).',
         unit: 'none',
         min: 0,
         queries: [

@@ -30,10 +30,11 @@ export function fleetAlertRules(c: StackConfig, f: FleetStackConfig = DEFAULT_FL
   const rules: AlertRule[] = [
     {
       alert: 'DittoFleetSourceDown',
+      // The age first: where both hold (a refused key leaves the inventory ageing), $value is the age.
       expr: promql`
-        max_over_time(${m(F.fleetUp.name)}[${w}]) == 0
-        or
         min_over_time(${m(F.fleetInventoryAge.name)}[${w}]) > ${f.sourceDown.inventoryAge}
+        or
+        max_over_time(${m(F.fleetUp.name)}[${w}]) == 0
       `,
       for: duration(f.sourceDown.for),
       labels: { severity: 'warning' },
@@ -48,15 +49,20 @@ export function fleetAlertRules(c: StackConfig, f: FleetStackConfig = DEFAULT_FL
     },
     {
       alert: 'DittoFleetDeviceSyncGapGrowing',
-      // The beacon's own clock: how old the oldest unacked commit was when the device reported.
+      // The beacon's own clock: how old the oldest unacked commit was at the device's latest report
+      // (both from one report; last_over_time bridges a lost scrape). A commit acked since leaves the
+      // oldest-unacked series out, which the window would bridge too: the device's own count of 0
+      // waiting commits ends the alert at once. An unusable count does not silence it.
       expr: promql`
         (
-          min_over_time(${m(report)}[${w}])
+          last_over_time(${m(report)}[${w}])
           -
-          max_over_time(${m(F.fleetDeviceOldestUnacked.name)}[${w}])
+          last_over_time(${m(F.fleetDeviceOldestUnacked.name)}[${w}])
         ) > ${f.syncGap.unackedAge}
         and
         time() - max_over_time(${m(report)}[${w}]) < ${f.syncGap.reportingWithin}
+        unless on (job, instance, device_id)
+        last_over_time(${m(F.fleetDeviceCloudUnacked.name)}[${w}]) == 0
       `,
       for: duration(f.syncGap.for),
       labels: { severity: 'warning' },
@@ -64,7 +70,7 @@ export function fleetAlertRules(c: StackConfig, f: FleetStackConfig = DEFAULT_FL
         summary: 'Device {{ $labels.device_id }} keeps reporting writes the Ditto cloud does not have.',
         description:
           `Device {{ $labels.device_id }} (fleet exporter {{ $labels.instance }}) still publishes its sync health, and every report for ` +
-          `${prose(c.gaugeWindow + f.syncGap.for)} says its oldest local commit the cloud has not received is older than ${prose(f.syncGap.unackedAge)}: ` +
+          `${prose(f.syncGap.for)} has said that its oldest local commit the cloud has not received is older than ${prose(f.syncGap.unackedAge)}: ` +
           `{{ $value | humanizeDuration }} at its latest report. The device is alive but its writes are not reaching the cloud.`,
         runbook_url: runbook('DittoFleetDeviceSyncGapGrowing'),
       },
@@ -87,7 +93,7 @@ export function fleetAlertRules(c: StackConfig, f: FleetStackConfig = DEFAULT_FL
       annotations: {
         summary: 'Many more devices of {{ $labels.job }} have gone silent for a day.',
         description:
-          `The share of devices in {{ $labels.job }} whose __small_peer_info document is more than a day old rose by {{ $value | humanizePercentage }} ` +
+          `The share of devices in {{ $labels.job }} whose __small_peer_info document is more than a day old rose by at least {{ $value | humanizePercentage }} ` +
           `(more than ${Math.round(f.silent.rise * 100)} points) within ${prose(f.silent.since)}, while the fleet exporters read the inventory without trouble. ` +
           `Devices stopped reaching the Ditto Server a day ago: an app release, a network or an auth change.`,
         runbook_url: runbook('DittoFleetDevicesSilent'),
