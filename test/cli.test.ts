@@ -51,6 +51,19 @@ describe('CLI end to end', () => {
     expect(await again.stop()).toBe(0);
   });
 
+  it("keeps its DITTO_EXPORTER_* variables from Ditto, which reads every DITTO_* variable as a system parameter", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-ditto-env-'));
+    const cli = await startCli([], { env: { DITTO_EXPORTER_SOURCE: 'ditto', DITTO_EXPORTER_LOG_LEVEL: 'warn', DITTO_EXPORTER_PERSISTENCE_DIR: join(dir, 'store') } });
+    try {
+      await waitFor(async () => ((await fetch(`${cli.base}/readyz`)).status === 200 ? true : undefined));
+      // Ditto 5.1.0 names each one it sees: "The Ditto environment variable exporter_source is set, but it is not a known system parameter".
+      expect(cli.output()).not.toMatch(/environment variable exporter_/);
+      expect(cli.output()).toContain('sync is not activated');
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
+  });
+
   it('runs a simulated mesh whose every contract family has data', async () => {
     const cli = await startCli(['--source', 'simulate', '--simulate-tick-ms', '50', '--simulate-write-rate', '20', '--log-level', 'warn']);
     try {

@@ -127,7 +127,7 @@ export async function openDitto(config: DittoOpenConfig, logger?: Logger, hooks:
   if (!engine) warnOfEnvironmentExporter(assertEngineExporterSafe(process.env), logger);
   let ditto: Ditto;
   try {
-    ditto = await Ditto.open(new DittoConfig(plan.databaseId, connect, plan.persistenceDir));
+    ditto = await withoutExporterVariables(() => Ditto.open(new DittoConfig(plan.databaseId, connect, plan.persistenceDir)));
   } catch (error) {
     throw new Error(`could not open the Ditto store in ${plan.persistenceDir}: ${messageOf(error)}`, { cause: error });
   }
@@ -139,6 +139,25 @@ export async function openDitto(config: DittoOpenConfig, logger?: Logger, hooks:
   } catch (error) {
     await ditto.close().catch(() => undefined);
     throw error;
+  }
+}
+
+/** The exporter's own environment twins; the CLI has read them before it opens Ditto. */
+const EXPORTER_VARIABLE = /^DITTO_EXPORTER_/;
+
+/**
+ * Ditto reads every `DITTO_*` variable as a system parameter when it opens (`DITTO_EXPORTER_SOURCE`
+ * becomes `exporter_source`), warns about each it does not know, and would apply one it does if
+ * Ditto ever names a parameter `exporter_…`. The exporter's twins are hidden from it while it
+ * opens, and put back afterwards.
+ */
+export async function withoutExporterVariables<T>(open: () => Promise<T>, env: NodeJS.ProcessEnv = process.env): Promise<T> {
+  const hidden = Object.entries(env).filter(([name]) => EXPORTER_VARIABLE.test(name));
+  for (const [name] of hidden) delete env[name];
+  try {
+    return await open();
+  } finally {
+    for (const [name, value] of hidden) if (env[name] === undefined) env[name] = value;
   }
 }
 
