@@ -1,5 +1,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { CollectionError, type BackendName, type MetricsBackend, type RenderOptions, type Rendered, type RenderedBytes } from './backends/backend.js';
+import { CollectionError, type BackendName, type MetricsBackend, type RenderOptions, type Rendered } from './backends/backend.js';
+import type { ByteWriter } from './exposition/byte-writer.js';
+import { isAscii } from './exposition/labels.js';
 import type { ExpositionFormat } from './exposition/format.js';
 import { PromClientBackend } from './backends/prom-client.js';
 import { buildBeacon, type HealthBeacon } from './collectors/beacon.js';
@@ -322,13 +324,14 @@ export class SyncExporter {
     return this.counted(options, () => this.backend.render(format, options));
   }
 
-  /** scrape() as the bytes sent on the wire: what the server serves. */
-  async scrapeBytes(format: ExpositionFormat, options: RenderOptions = {}): Promise<RenderedBytes> {
+  /** scrape() written into `writer` as the bytes sent on the wire (what the server serves); resolves with the content type. */
+  async scrapeInto(writer: ByteWriter, format: ExpositionFormat, options: RenderOptions = {}): Promise<string> {
     const backend = this.backend;
     return this.counted(options, async () => {
-      if (backend.renderBytes) return backend.renderBytes(format, options);
+      if (backend.renderInto) return backend.renderInto(writer, format, options);
       const { contentType, body } = await backend.render(format, options);
-      return { contentType, body: Buffer.from(body, 'utf8') };
+      writer.write(body, isAscii(body));
+      return contentType;
     });
   }
 

@@ -92,6 +92,9 @@ export function createRouter(exporter: SyncExporter, logger?: Logger, options: R
       } else failed(res, error);
       return;
     }
+    // The body lives in a pooled buffer: it goes back once this response has written it, or closed.
+    if (res.closed) rendered.release();
+    else res.once('close', rendered.release);
     try {
       await sendExposition(req, res, rendered);
     } catch (error) {

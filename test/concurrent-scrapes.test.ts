@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RenderOptions } from '../src/backends/backend.js';
 import type { ExpositionFormat } from '../src/exposition/format.js';
+import type { ByteWriter } from '../src/exposition/byte-writer.js';
 import { SyncExporter } from '../src/exporter.js';
 import { boundPort, closeServer, createApp, createRouter, listen } from '../src/server.js';
 import { runConcurrent } from '../scripts/lib/concurrent-run.js';
@@ -19,11 +20,11 @@ function instrumented() {
   const calls: Array<{ format: ExpositionFormat; signal: AbortSignal | undefined }> = [];
   let gate: Promise<void> = Promise.resolve();
   let open: () => void = () => {};
-  const scrape = exporter.scrapeBytes.bind(exporter);
-  exporter.scrapeBytes = async (format: ExpositionFormat, options: RenderOptions = {}) => {
+  const scrape = exporter.scrapeInto.bind(exporter);
+  exporter.scrapeInto = async (writer: ByteWriter, format: ExpositionFormat, options: RenderOptions = {}) => {
     calls.push({ format, signal: options.signal });
     await gate;
-    return scrape(format, options);
+    return scrape(writer, format, options);
   };
   return {
     source,
@@ -156,9 +157,9 @@ describe('concurrent scrapes share renders', () => {
     const exporter = new SyncExporter(source, { collectDefaultMetrics: false, maxPeers: 10_000 });
     let outcome: Promise<string> | undefined;
     const client = new AbortController();
-    const scrape = exporter.scrapeBytes.bind(exporter);
-    exporter.scrapeBytes = (format, options) => {
-      const p = scrape(format, options);
+    const scrape = exporter.scrapeInto.bind(exporter);
+    exporter.scrapeInto = (writer, format, options) => {
+      const p = scrape(writer, format, options);
       client.abort(); // the scraper gives up as soon as the render has begun
       outcome = p.then(
         () => 'completed',

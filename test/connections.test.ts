@@ -16,10 +16,10 @@ function heldExporter() {
   const exporter = new SyncExporter(source, { collectDefaultMetrics: false });
   let gate: Promise<void> = Promise.resolve();
   let open: () => void = () => {};
-  const scrape = exporter.scrapeBytes.bind(exporter);
-  exporter.scrapeBytes = async (format, options) => {
+  const scrape = exporter.scrapeInto.bind(exporter);
+  exporter.scrapeInto = async (writer, format, options) => {
     await gate;
-    return scrape(format, options);
+    return scrape(writer, format, options);
   };
   return {
     source,

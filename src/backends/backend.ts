@@ -1,3 +1,4 @@
+import type { ByteWriter } from '../exposition/byte-writer.js';
 import type { ExpositionFormat } from '../exposition/format.js';
 
 export const BACKENDS = ['prom-client', 'otel'] as const;
@@ -13,11 +14,7 @@ export interface Rendered {
   readonly body: string;
 }
 
-/** A rendered body as the bytes sent on the wire. */
-export interface RenderedBytes {
-  readonly contentType: string;
-  readonly body: Buffer;
-}
+
 
 /** Binds the exporter's view to one metrics library and renders exposition text; HTTP is the server's job. */
 export interface MetricsBackend {
@@ -26,8 +23,11 @@ export interface MetricsBackend {
   readonly formats: readonly ExpositionFormat[];
   /** The full exposition body of one scrape (the view is already fresh). */
   render(format: ExpositionFormat, options?: RenderOptions): Promise<Rendered>;
-  /** The same body encoded for the wire, where a backend can make it cheaper than encoding render()'s string. */
-  renderBytes?(format: ExpositionFormat, options?: RenderOptions): Promise<RenderedBytes>;
+  /**
+   * The same body written into `writer` (the bytes the server sends), where a backend can make that
+   * cheaper than one string from render(); resolves with the content type.
+   */
+  renderInto?(writer: ByteWriter, format: ExpositionFormat, options?: RenderOptions): Promise<string>;
   close(): Promise<void>;
 }
 

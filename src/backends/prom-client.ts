@@ -6,8 +6,10 @@ import type { SampleSink } from '../collectors/samples.js';
 import { CONTENT_TYPES, formatLe, type ExpositionFormat } from '../exposition/format.js';
 import { labelSet, NO_LABELS, type LabelSet } from '../exposition/labels.js';
 import { registryText } from '../exposition/registry-text.js';
-import { renderFamilies, renderFamilyBytes } from '../exposition/render.js';
-import type { MetricsBackend, RenderOptions, Rendered, RenderedBytes } from './backend.js';
+import type { ByteWriter } from '../exposition/byte-writer.js';
+import { isAscii } from '../exposition/labels.js';
+import { renderFamilies, renderFamiliesInto } from '../exposition/render.js';
+import type { MetricsBackend, RenderOptions, Rendered } from './backend.js';
 
 interface BridgeValue {
   value: number;
@@ -109,11 +111,12 @@ export class PromClientBackend implements MetricsBackend {
     return { contentType: CONTENT_TYPES[format], body };
   }
 
-  async renderBytes(format: ExpositionFormat, options: RenderOptions = {}): Promise<RenderedBytes> {
+  async renderInto(writer: ByteWriter, format: ExpositionFormat, options: RenderOptions = {}): Promise<string> {
     const { others, defaults } = await this.registryPart();
-    const own = await renderFamilyBytes(this.view(), format, { constLabels: defaults, signal: options.signal });
+    await renderFamiliesInto(writer, this.view(), format, { constLabels: defaults, signal: options.signal });
     const tail = registryText(others, format) + (format === 'openmetrics' ? '# EOF\n' : '');
-    return { contentType: CONTENT_TYPES[format], body: Buffer.concat([...own, Buffer.from(tail, 'utf8')]) };
+    writer.write(tail, isAscii(tail));
+    return CONTENT_TYPES[format];
   }
 
   /** The registry's other metrics, with its default labels applied by prom-client itself, and those labels. */

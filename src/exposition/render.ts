@@ -3,6 +3,7 @@ import type { SampleSink } from '../collectors/samples.js';
 import type { ExpositionFormat } from './format.js';
 import type { LabelSet } from './labels.js';
 import { LoopSlicer, SLICE_MS } from './loop-slicer.js';
+import type { ByteWriter } from './byte-writer.js';
 import { TextSink } from './text-sink.js';
 
 /** Per-item emits between two looks at the clock (reading it on every emit costs more than it saves). */
@@ -37,11 +38,11 @@ export async function visitSliced(view: ScrapeView, out: SampleSink, options: Vi
   await slicer.finish();
 }
 
-/** The exporter's own families as encoded chunks of exposition text, ready to send. */
-export async function renderFamilyBytes(view: ScrapeView, format: ExpositionFormat, options: VisitOptions & { constLabels?: LabelSet } = {}): Promise<Buffer[]> {
-  const sink = new TextSink(format, { constLabels: options.constLabels, output: 'buffer' });
+/** The exporter's own families as exposition text, written into `writer`. */
+export async function renderFamiliesInto(writer: ByteWriter, view: ScrapeView, format: ExpositionFormat, options: VisitOptions & { constLabels?: LabelSet } = {}): Promise<void> {
+  const sink = new TextSink(format, { constLabels: options.constLabels, writer });
   await visitSliced(view, sink, options);
-  return sink.bytes();
+  sink.end();
 }
 
 /** The exporter's own families as exposition text. */

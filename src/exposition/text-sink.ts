@@ -1,6 +1,7 @@
 import type { FamilyDef } from '../catalogue/index.js';
 import type { HistogramData } from '../collectors/histogram.js';
 import type { SampleSink } from '../collectors/samples.js';
+import type { ByteWriter } from './byte-writer.js';
 import { isAscii, labelSet, NO_LABELS, type LabelSet } from './labels.js';
 import { formatLe, formatValue, headerFor, sampleName, type ExpositionFormat } from './format.js';
 
@@ -9,11 +10,11 @@ const LINES_PER_CHUNK = 512;
 
 export interface TextSinkOptions {
   /**
-   * 'buffer' encodes the body chunk by chunk as it is written (`bytes()`): an all-ASCII chunk is a
-   * plain Latin-1 copy. A megabyte string is otherwise flattened and UTF-8 encoded in one step when
-   * it is finally sent, which costs about as much as writing it.
+   * Write the body chunk by chunk into this writer instead of building a string (read it with
+   * `writer.bytes`): an all-ASCII chunk is a plain Latin-1 copy. One megabyte string is otherwise
+   * flattened and UTF-8 encoded in one step when it is sent, which costs about as much as writing it.
    */
-  readonly output?: 'string' | 'buffer';
+  readonly writer?: ByteWriter;
   /**
    * Labels added to every sample after its own (a prom-client registry's default labels), left
    * out where a family has a label of the same name, as prom-client does.
@@ -28,8 +29,7 @@ export class TextSink implements SampleSink {
   // a rope node per line alive until the end: the garbage collector copied them around and the
   // final flatten walked them all, which at 10,000 peers cost more than writing the text.
   private body = '';
-  private readonly buffers: Buffer[] = [];
-  private readonly toBuffers: boolean;
+  private readonly writer: ByteWriter | undefined;
   /** Whether everything written since the last flush is ASCII. */
   private ascii = true;
   private lines: string[] = [];
@@ -44,7 +44,7 @@ export class TextSink implements SampleSink {
     options: TextSinkOptions = {},
   ) {
     this.constLabels = options.constLabels ?? NO_LABELS;
-    this.toBuffers = options.output === 'buffer';
+    this.writer = options.writer;
   }
 
   value(def: FamilyDef, labels: LabelSet, value: number | bigint, extra?: LabelSet): void {
@@ -97,8 +97,8 @@ export class TextSink implements SampleSink {
   private flush(): void {
     const chunk = this.lines.join('');
     this.lines = [];
-    if (this.toBuffers) {
-      if (chunk !== '') this.buffers.push(Buffer.from(chunk, this.ascii ? 'latin1' : 'utf8'));
+    if (this.writer) {
+      if (chunk !== '') this.writer.write(chunk, this.ascii);
       this.ascii = true;
       return;
     }
@@ -107,17 +107,16 @@ export class TextSink implements SampleSink {
     this.body += chunk;
   }
 
+  /** The body as one string (without a writer). */
   text(): string {
-    if (this.toBuffers) throw new Error("TextSink made with output 'buffer': read bytes()");
+    if (this.writer) throw new Error('TextSink made with a writer: read the writer');
     this.flush();
     return this.body;
   }
 
-  /** The body as encoded chunks, in order (output 'buffer'). */
-  bytes(): Buffer[] {
-    if (!this.toBuffers) throw new Error("TextSink made with output 'string': read text()");
+  /** Writes what is still buffered into the writer. */
+  end(): void {
     this.flush();
-    return this.buffers;
   }
 }
 
