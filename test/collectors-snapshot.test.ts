@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRows } from '../src/collectors/rows.js';
-import { selectStable } from '../src/collectors/selection.js';
+import { selectStable, type KeptIds } from '../src/collectors/selection.js';
 import { buildSnapshot } from '../src/collectors/snapshot.js';
 import { labelSet } from '../src/exposition/labels.js';
 import type { PeerRow } from '../src/model.js';
@@ -106,7 +106,7 @@ describe('selectStable: the per-peer set under --max-peers', () => {
   it('at the cap with churn: 100 connected devices, a cap of 50, 20 ticks of changing freshness: the same 50 throughout', () => {
     const random = seededRandom(7);
     const ids = Array.from({ length: 100 }, (_, i) => `pk${String(i).padStart(3, '0')}`);
-    let kept: ReadonlySet<string> = NONE;
+    let kept: Pick<KeptIds, 'has' | 'size'> & Iterable<string> = NONE;
     const everKept = new Set<string>();
     for (let tick = 0; tick < 20; tick++) {
       const rows = rowsOf(...ids.map((id) => row(id, { status: 'Connected', lastUpdate: CLOCK - Math.floor(random() * 600) })));
@@ -121,7 +121,7 @@ describe('selectStable: the per-peer set under --max-peers', () => {
     const random = seededRandom(11);
     let population = Array.from({ length: 80 }, (_, i) => `pk${i}`);
     let next = 80;
-    let kept: ReadonlySet<string> = NONE;
+    let kept: Pick<KeptIds, 'has' | 'size'> & Iterable<string> = NONE;
     for (let tick = 0; tick < 50; tick++) {
       const rows = rowsOf(...population.map((id) => row(id, { status: random() < 0.5 ? 'Connected' : 'Not Connected', lastUpdate: CLOCK - random() * 100 })));
       const previous = kept;

@@ -86,8 +86,8 @@ function validateRow(raw: unknown, clock: number): PeerRow | RowUnusableReason {
   const id = raw['_id'];
   const idProblem = peerIdProblem(id);
   if (idProblem) return idProblem;
+  // No closure per row: this runs for every row of every tick.
   let unusable: RowField[] | undefined;
-  const mark = (field: RowField) => (unusable ??= []).push(field);
 
   const isServer = raw['is_ditto_server'];
   let type: PeerType;
@@ -95,7 +95,7 @@ function validateRow(raw: unknown, clock: number): PeerRow | RowUnusableReason {
   else if (isServer === false) type = 'device';
   else {
     type = 'unknown';
-    mark('is_ditto_server');
+    (unusable ??= []).push('is_ditto_server');
   }
 
   let status: PeerStatus = 'unknown';
@@ -103,16 +103,16 @@ function validateRow(raw: unknown, clock: number): PeerRow | RowUnusableReason {
   let lastUpdate: number | undefined;
   let aheadOfClock = false;
   const docs = raw['documents'];
-  if (!isRecord(docs)) mark('documents');
+  if (!isRecord(docs)) (unusable ??= []).push('documents');
   else {
     const parsedStatus = parseStatus(docs['sync_session_status']);
-    if (parsedStatus === null) mark('sync_session_status');
+    if (parsedStatus === null) (unusable ??= []).push('sync_session_status');
     else status = parsedStatus;
     const synced = parseCommitId(docs['synced_up_to_local_commit_id']);
-    if (synced === null) mark('synced_up_to_local_commit_id');
+    if (synced === null) (unusable ??= []).push('synced_up_to_local_commit_id');
     else syncedCommitId = synced;
     const time = readTime(docs['last_update_received_time'], clock);
-    if (time.kind === 'unusable') mark('last_update_received_time');
+    if (time.kind === 'unusable') (unusable ??= []).push('last_update_received_time');
     else if (time.kind === 'time') {
       lastUpdate = time.seconds;
       aheadOfClock = time.ahead;

@@ -1,7 +1,7 @@
 import type { LabelSet } from '../exposition/labels.js';
 import { PEER_STATUSES, PEER_TYPES, type PeerRow, type PeerStatus, type PeerType, type RowField, type RowUnusableReason } from '../model.js';
 import type { ParsedRows } from './rows.js';
-import { selectStable } from './selection.js';
+import { selectStable, type KeptIds } from './selection.js';
 
 /** A peer that gets per-peer series, with its label set built once. */
 export interface PeerEntry {
@@ -16,7 +16,7 @@ export interface Snapshot {
   /** Peers with per-peer series, in the order Ditto returned them. */
   readonly peers: readonly PeerEntry[];
   /** Ids chosen for per-peer series (including those whose labels are switched off); the next tick starts from them. */
-  readonly kept: ReadonlySet<string>;
+  readonly kept: KeptIds;
   /** Peers counted in aggregates but without per-peer series. */
   readonly omitted: number;
   readonly counts: Readonly<Record<PeerType, Readonly<Record<PeerStatus, number>>>>;
@@ -40,9 +40,14 @@ export interface SnapshotOptions {
   /** Per-peer series for at most this many peers. */
   readonly maxPeers: number;
   /** The previous snapshot's kept ids: they stay kept while their rows exist. */
-  readonly previousKept: ReadonlySet<string>;
+  readonly previousKept: Pick<KeptIds, 'has'>;
   /** Label set for a peer, or null to keep the peer out of per-peer series. */
   readonly labelsFor: (row: PeerRow) => LabelSet | null;
+  /**
+   * Whether two peers can get one label text: only under a keyed hash. Distinct ids always write
+   * distinct text otherwise (ids are well-formed, escaping is injective), so no check is needed.
+   */
+  readonly labelsMayCollide?: boolean;
 }
 
 function emptyCounts(): Record<PeerType, Record<PeerStatus, number>> {
@@ -81,14 +86,16 @@ export function buildSnapshot(parsed: ParsedRows, readAt: number, options: Snaps
 
   const kept = selectStable(rows, options.previousKept, options.maxPeers);
   const peers: PeerEntry[] = [];
-  // Distinct ids always write distinct label text (ids are well-formed, escaping is injective); a
-  // keyed hash could still collide, and a repeated series would make the whole body unparseable.
-  const texts = new Set<string>();
+  // A keyed hash could collide, and a repeated series would make the whole body unparseable.
+  const texts = options.labelsMayCollide === false ? undefined : new Set<string>();
   for (const row of rows) {
-    if (!kept.has(row.id)) continue;
+    if (!kept.all && !kept.has(row.id)) continue;
     const labels = options.labelsFor(row);
-    if (!labels || texts.has(labels.text)) continue;
-    texts.add(labels.text);
+    if (!labels) continue;
+    if (texts) {
+      if (texts.has(labels.text)) continue;
+      texts.add(labels.text);
+    }
     peers.push({ row, labels });
   }
 

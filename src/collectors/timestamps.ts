@@ -12,22 +12,18 @@ export const MAX_AHEAD_SECONDS = 86_400;
 /** Ahead of the clock by more than this counts as ahead (seconds-since then reads 0). */
 export const AHEAD_TOLERANCE_SECONDS = 1;
 
-const DIVISORS = [1, 1e3, 1e6, 1e9] as const;
+/** √1000: the candidate units are a factor of 1000 apart, so the nearest in log space changes at √1000. */
+const MIDPOINT = Math.sqrt(1000);
 
 /** `value` (s, ms, µs or ns since the epoch, > 0) in unix seconds, the unit chosen against `clock` (unix seconds). */
 export function toUnixSeconds(value: number, clock: number): number {
-  const reference = Math.log10(clock > 0 ? clock : 1.7e9);
-  let best = value;
-  let bestDistance = Infinity;
-  for (const divisor of DIVISORS) {
-    const seconds = value / divisor;
-    const distance = Math.abs(Math.log10(seconds) - reference);
-    if (distance < bestDistance) {
-      best = seconds;
-      bestDistance = distance;
-    }
-  }
-  return best;
+  // The unit whose value lies nearest the clock in log space: a ratio to the clock of under √1000
+  // is seconds, under √1000·1000 milliseconds, and so on (no logarithm per row).
+  const ratio = value / (clock > 0 ? clock : 1.7e9);
+  if (ratio < MIDPOINT) return value;
+  if (ratio < MIDPOINT * 1e3) return value / 1e3;
+  if (ratio < MIDPOINT * 1e6) return value / 1e6;
+  return value / 1e9;
 }
 
 /** What a time field says: never (absent, null, zero, negative), a time, or something unusable. */

@@ -1,3 +1,4 @@
+import { NO_IDS, type KeptIds } from '../collectors/selection.js';
 import type { DeviceView, SyncView } from '../collectors/families/view.js';
 import { buildPresence, type PeerDescription, type PresenceSnapshot } from '../collectors/presence.js';
 import type { Snapshot } from '../collectors/snapshot.js';
@@ -32,7 +33,7 @@ export class DeviceState {
    */
   private readonly known = new Map<string, PeerDescription>();
   private knownVersion = 0;
-  private kept: ReadonlySet<string> = new Set();
+  private kept: Pick<KeptIds, 'has'> = NO_IDS;
   private readonly describe = (id: string) => this.known.get(id);
   private readonly peerInfo: PeerInfoLabels;
   private readonly storage: StorageReader | undefined;

@@ -5,8 +5,11 @@ import type { PeerType } from '../model.js';
 export const PEER_ID_MODES = ['full', 'hash', 'none'] as const;
 export type PeerIdMode = (typeof PEER_ID_MODES)[number];
 
-/** Label set for a peer's series, or null when per-peer series are switched off. */
-export type PeerLabeler = (id: string, type: PeerType) => LabelSet | null;
+/**
+ * Label set for a peer's series, or null when per-peer series are switched off. `mayCollide` is
+ * false when two ids can never get one label text (the id itself is the label).
+ */
+export type PeerLabeler = ((id: string, type: PeerType) => LabelSet | null) & { readonly mayCollide?: boolean };
 
 /** Hex characters of the keyed hash kept as the label value (64 bits). */
 export const HASH_LABEL_LENGTH = 16;
@@ -18,13 +21,13 @@ export const HASH_LABEL_LENGTH = 16;
  * candidate ids.
  */
 export function peerLabeler(mode: PeerIdMode, hashKey?: string): PeerLabeler {
-  if (mode === 'none') return () => null;
+  if (mode === 'none') return Object.assign(() => null, { mayCollide: false });
   if (mode === 'hash') {
     if (typeof hashKey !== 'string' || hashKey.length === 0) throw new RangeError('peer id hashing needs a non-empty hash key (peerIdHashKey)');
     return (id, type) => labelSet({ peer_id: hashId(id, hashKey), peer_type: type });
   }
   if (mode !== 'full') throw new RangeError(`peerIdLabel must be one of ${PEER_ID_MODES.join(', ')}, got ${String(mode)}`);
-  return (id, type) => labelSet({ peer_id: id, peer_type: type });
+  return Object.assign((id: string, type: PeerType) => labelSet({ peer_id: id, peer_type: type }), { mayCollide: false });
 }
 
 /** The keyed hash that stands in for an id under `hash` mode. */

@@ -2,6 +2,7 @@ import { ACK_BUCKETS_SECONDS } from '../catalogue/index.js';
 import type { SyncView } from '../collectors/families/index.js';
 import { Histogram } from '../collectors/histogram.js';
 import { parseCommitId, parseRows } from '../collectors/rows.js';
+import { NO_IDS } from '../collectors/selection.js';
 import { buildSnapshot, type Snapshot } from '../collectors/snapshot.js';
 import { readTime } from '../collectors/timestamps.js';
 import type { RawTick, TrackedCommitInput } from '../model.js';
@@ -22,7 +23,6 @@ export interface SyncStateOptions {
   readonly onSnapshot?: (snapshot: Snapshot) => void;
 }
 
-const NO_IDS: ReadonlySet<string> = new Set();
 
 /**
  * The exporter's memory of system:data_sync_info: the latest snapshot, tracked commits and health
@@ -70,6 +70,7 @@ export class SyncState {
         maxPeers: this.options.maxPeers,
         previousKept: this.current?.kept ?? NO_IDS,
         labelsFor: this.peerLabels.lookup,
+        labelsMayCollide: this.options.peerLabels.mayCollide !== false,
       });
       this.peerLabels.endTick();
       if (snapshot.cloudSyncedCommitId !== undefined) this.tracker.ack(snapshot.cloudSyncedCommitId, tick.readAt, this.observeAck);
