@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import express from 'express';
-import { boundPort, closeServer, createApp, createRouter, listen } from '../src/server.js';
+import { boundPort, closeServer, createApp, createRouter, listen, type RouterOptions } from '../src/server.js';
 import type { Window } from './blocks.js';
 import { benchExporter, type BenchBackend, type BenchExporter } from './exporters.js';
 import { createMesh, renderTicks, TICK_INTERVAL_SECONDS, type FixtureTick } from './fixtures.js';
@@ -27,7 +27,7 @@ export class LiveExporter {
     readonly scrapeWindows: Window[],
   ) {}
 
-  static async start(backend: BenchBackend, peers: number): Promise<LiveExporter> {
+  static async start(backend: BenchBackend, peers: number, router: RouterOptions = {}): Promise<LiveExporter> {
     const bench = await benchExporter(backend, peers);
     const ticks = renderTicks(createMesh(peers), TICK_VARIANTS);
     const windows: Window[] = [];
@@ -40,7 +40,7 @@ export class LiveExporter {
       res.once('close', () => (window.end = Math.min(window.end, performance.now())));
       next();
     });
-    app.use(createApp(createRouter(bench.exporter)));
+    app.use(createApp(createRouter(bench.exporter, undefined, router)));
     const server = await listen(app, { host: '127.0.0.1', port: 0 });
     const live = new LiveExporter(bench, server, ticks, windows);
     live.tick();
