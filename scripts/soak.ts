@@ -3,7 +3,8 @@
  * verdict on heap and handles. Exits 1 when a check fails, 2 on bad options.
  * Flags (environment twins): --ticks (SOAK_TICKS), --warmup (SOAK_WARMUP), --peers (SOAK_PEERS),
  * --scrape-every (SOAK_SCRAPE_EVERY), --checkpoint-every (SOAK_CHECKPOINT_EVERY),
- * --heap-tolerance (SOAK_HEAP_TOLERANCE, a fraction), --seed (SOAK_SEED), --json FILE.
+ * --heap-tolerance (SOAK_HEAP_TOLERANCE, a fraction), --heap-trend-limit (SOAK_HEAP_TREND_LIMIT,
+ * bytes per 100,000 ticks), --seed (SOAK_SEED), --json FILE.
  */
 import { writeFileSync } from 'node:fs';
 import { readNumbers, UsageError } from './lib/args.js';
@@ -19,6 +20,7 @@ async function main(): Promise<number> {
       scrapeEvery: { flag: 'scrape-every', env: 'SOAK_SCRAPE_EVERY', fallback: FULL_SOAK.scrapeEvery },
       checkpointEvery: { flag: 'checkpoint-every', env: 'SOAK_CHECKPOINT_EVERY', fallback: FULL_SOAK.checkpointEvery },
       heapTolerance: { flag: 'heap-tolerance', env: 'SOAK_HEAP_TOLERANCE', fallback: FULL_SOAK.heapTolerance, integer: false },
+      heapTrendLimit: { flag: 'heap-trend-limit', env: 'SOAK_HEAP_TREND_LIMIT', fallback: FULL_SOAK.heapTrendLimit },
       seed: { flag: 'seed', env: 'SOAK_SEED', fallback: FULL_SOAK.churn.seed, min: 0 },
     });
   } catch (error) {
@@ -36,6 +38,7 @@ async function main(): Promise<number> {
     stallEvery: Math.min(FULL_SOAK.stallEvery, Math.max(1, Math.floor(args.ticks / 20))),
     checkpointEvery: args.checkpointEvery,
     heapTolerance: args.heapTolerance,
+    heapTrendLimit: args.heapTrendLimit,
     churn: { ...FULL_SOAK.churn, peers: args.peers, seed: args.seed },
   });
   if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
