@@ -4,36 +4,19 @@
  * bad options. Flags (environment twins): --duration (LOAD_DURATION, s), --connections
  * (LOAD_CONNECTIONS), --peers (LOAD_PEERS), --tick-ms (LOAD_TICK_MS), --seed (LOAD_SEED), --json FILE.
  */
-import { writeFileSync } from 'node:fs';
-import { readNumbers, UsageError } from './lib/args.js';
+import { readNumbers, runScript } from './lib/args.js';
 import { FULL_LOAD, runLoad } from './lib/load-run.js';
 
-async function main(): Promise<number> {
-  let args;
-  try {
-    args = readNumbers(process.argv.slice(2), process.env, {
-      duration: { flag: 'duration', env: 'LOAD_DURATION', fallback: FULL_LOAD.duration },
-      connections: { flag: 'connections', env: 'LOAD_CONNECTIONS', fallback: FULL_LOAD.connections },
-      peers: { flag: 'peers', env: 'LOAD_PEERS', fallback: FULL_LOAD.peers, min: 10 },
-      tickMs: { flag: 'tick-ms', env: 'LOAD_TICK_MS', fallback: FULL_LOAD.tickMs, min: 10 },
-      seed: { flag: 'seed', env: 'LOAD_SEED', fallback: FULL_LOAD.seed, min: 0 },
-    });
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`load: ${error.message}`);
-    return 2;
-  }
+async function main() {
+  const args = readNumbers(process.argv.slice(2), process.env, {
+    duration: { flag: 'duration', env: 'LOAD_DURATION', fallback: FULL_LOAD.duration },
+    connections: { flag: 'connections', env: 'LOAD_CONNECTIONS', fallback: FULL_LOAD.connections },
+    peers: { flag: 'peers', env: 'LOAD_PEERS', fallback: FULL_LOAD.peers, min: 10 },
+    tickMs: { flag: 'tick-ms', env: 'LOAD_TICK_MS', fallback: FULL_LOAD.tickMs, min: 10 },
+    seed: { flag: 'seed', env: 'LOAD_SEED', fallback: FULL_LOAD.seed, min: 0 },
+  });
   const result = await runLoad({ ...FULL_LOAD, ...args });
-  if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
-  return result.ok ? 0 : 1;
+  return { result, json: args.json };
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error('load: failed to run:', error);
-    process.exitCode = 1;
-  },
-);
+runScript('load', main);

@@ -6,28 +6,20 @@
  * --heap-tolerance (SOAK_HEAP_TOLERANCE, a fraction), --heap-trend-limit (SOAK_HEAP_TREND_LIMIT,
  * bytes per 100,000 ticks), --seed (SOAK_SEED), --json FILE.
  */
-import { writeFileSync } from 'node:fs';
-import { readNumbers, UsageError } from './lib/args.js';
+import { readNumbers, runScript } from './lib/args.js';
 import { FULL_SOAK, runSoak } from './lib/soak-run.js';
 
-async function main(): Promise<number> {
-  let args;
-  try {
-    args = readNumbers(process.argv.slice(2), process.env, {
-      ticks: { flag: 'ticks', env: 'SOAK_TICKS', fallback: FULL_SOAK.ticks },
-      warmup: { flag: 'warmup', env: 'SOAK_WARMUP', fallback: FULL_SOAK.warmupTicks },
-      peers: { flag: 'peers', env: 'SOAK_PEERS', fallback: FULL_SOAK.churn.peers, min: 10 },
-      scrapeEvery: { flag: 'scrape-every', env: 'SOAK_SCRAPE_EVERY', fallback: FULL_SOAK.scrapeEvery },
-      checkpointEvery: { flag: 'checkpoint-every', env: 'SOAK_CHECKPOINT_EVERY', fallback: FULL_SOAK.checkpointEvery },
-      heapTolerance: { flag: 'heap-tolerance', env: 'SOAK_HEAP_TOLERANCE', fallback: FULL_SOAK.heapTolerance, integer: false },
-      heapTrendLimit: { flag: 'heap-trend-limit', env: 'SOAK_HEAP_TREND_LIMIT', fallback: FULL_SOAK.heapTrendLimit },
-      seed: { flag: 'seed', env: 'SOAK_SEED', fallback: FULL_SOAK.churn.seed, min: 0 },
-    });
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`soak: ${error.message}`);
-    return 2;
-  }
+async function main() {
+  const args = readNumbers(process.argv.slice(2), process.env, {
+    ticks: { flag: 'ticks', env: 'SOAK_TICKS', fallback: FULL_SOAK.ticks },
+    warmup: { flag: 'warmup', env: 'SOAK_WARMUP', fallback: FULL_SOAK.warmupTicks },
+    peers: { flag: 'peers', env: 'SOAK_PEERS', fallback: FULL_SOAK.churn.peers, min: 10 },
+    scrapeEvery: { flag: 'scrape-every', env: 'SOAK_SCRAPE_EVERY', fallback: FULL_SOAK.scrapeEvery },
+    checkpointEvery: { flag: 'checkpoint-every', env: 'SOAK_CHECKPOINT_EVERY', fallback: FULL_SOAK.checkpointEvery },
+    heapTolerance: { flag: 'heap-tolerance', env: 'SOAK_HEAP_TOLERANCE', fallback: FULL_SOAK.heapTolerance, integer: false },
+    heapTrendLimit: { flag: 'heap-trend-limit', env: 'SOAK_HEAP_TREND_LIMIT', fallback: FULL_SOAK.heapTrendLimit },
+    seed: { flag: 'seed', env: 'SOAK_SEED', fallback: FULL_SOAK.churn.seed, min: 0 },
+  });
   if (args.ticks < 1_000_000) console.warn(`soak: ${args.ticks.toLocaleString('en')} ticks is a shortened run; the full soak is 1,000,000`);
   const result = await runSoak({
     ...FULL_SOAK,
@@ -41,16 +33,7 @@ async function main(): Promise<number> {
     heapTrendLimit: args.heapTrendLimit,
     churn: { ...FULL_SOAK.churn, peers: args.peers, seed: args.seed },
   });
-  if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
-  return result.ok ? 0 : 1;
+  return { result, json: args.json };
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error('soak: failed to run:', error);
-    process.exitCode = 1;
-  },
-);
+runScript('soak', main);

@@ -1,5 +1,6 @@
 /** Numeric command-line options with environment twins, for the load and soak scripts. */
 import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
 
 export interface NumberOption {
   readonly flag: string;
@@ -36,4 +37,26 @@ export function readNumbers<K extends string>(argv: readonly string[], env: Node
     out[key] = n as (typeof out)[K];
   }
   return out;
+}
+
+/**
+ * Runs a script's `main`: writes its result to `--json FILE` when asked, and exits 0 when the
+ * result's checks passed, 1 when one failed or the run broke, 2 on a UsageError.
+ */
+export function runScript(name: string, main: () => Promise<{ result: { ok: boolean }; json: string | undefined }>): void {
+  main().then(
+    ({ result, json }) => {
+      if (json) writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);
+      process.exitCode = result.ok ? 0 : 1;
+    },
+    (error: unknown) => {
+      if (error instanceof UsageError) {
+        console.error(`${name}: ${error.message}`);
+        process.exitCode = 2;
+        return;
+      }
+      console.error(`${name}: failed to run:`, error);
+      process.exitCode = 1;
+    },
+  );
 }
