@@ -100,6 +100,12 @@ describe('time units are told apart by magnitude against the clock', () => {
     ['two days ahead (µs)', (CLOCK + 2 * 86_400) * 1e6],
     ['two days ahead (ns)', (CLOCK + 2 * 86_400) * 1e9],
     ['the year 2500 in seconds', 16_725_225_600],
+    // More than 20 years behind the clock: a unit read wrongly or a placeholder, not a real time.
+    ['1970 (1 s)', 1],
+    ['a tiny positive number', 1e-300],
+    ['1e15, read as µs: 2001', 1e15],
+    ['85e9, read as ms: 1972', 85e9],
+    ['1970 as ISO 8601', '1970-01-01T00:00:01Z'],
   ])('%s is unusable', (_name, value) => {
     expect(readTime(value, CLOCK)).toEqual({ kind: 'unusable' });
   });

@@ -73,18 +73,26 @@ describe('a replay file of junk', () => {
   });
 });
 
-describe('validated commit times and t (foundation, verified here)', () => {
-  it('skips and counts a line whose t runs backwards, and a commit whose at is unusable', async () => {
+describe('validated commit times and t', () => {
+  it('skips and counts a line whose t runs backwards or is absurd, and a commit whose at is unusable or implausibly old', async () => {
     const file = join(dir(), 'times.jsonl');
     const lines = [
-      { t: 1_700_000_100, rows: [row('cloud', { cloud: true, synced: 1, lastUpdate: 1_700_000_090 })], commits: [{ id: 5, at: -1e300 }, { id: 6, at: 1e300 }, { id: 7, at: 1_700_000_050 }] },
+      {
+        t: 1_700_000_100,
+        rows: [row('cloud', { cloud: true, synced: 1, lastUpdate: 1_700_000_090 })],
+        // -1e300 is never, 1e300 far ahead; 1e-300 and the ISO date are 1970: more than 20 years before t.
+        commits: [{ id: 5, at: -1e300 }, { id: 6, at: 1e300 }, { id: 8, at: 1e-300 }, { id: 9, at: '1970-01-01T00:00:01Z' }, { id: 7, at: 1_700_000_050 }],
+      },
       { t: 1_700_000_000, rows: [row('cloud', { cloud: true, synced: 99 })] },
+      // As the clock, 1e300 would make every age and every later ack wait absurd.
+      { t: 1e300, rows: [row('cloud', { cloud: true, synced: 99 })] },
       { t: 1_700_000_200, rows: [row('cloud', { cloud: true, synced: 7, lastUpdate: 1_700_000_190 })] },
     ];
     writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const { body } = await replay(file);
     expect(valueOf(body, 'ditto_sync_replay_lines_skipped_total', { reason: 't_backwards' })).toBe(1);
-    expect(valueOf(body, 'ditto_sync_commits_unusable_total')).toBe(2);
+    expect(valueOf(body, 'ditto_sync_replay_lines_skipped_total', { reason: 'bad_shape' })).toBe(1);
+    expect(valueOf(body, 'ditto_sync_commits_unusable_total')).toBe(4);
     expect(valueOf(body, 'ditto_sync_observer_ticks_total')).toBe(2);
     // Only the usable commit was acked: 150 s from its at to the snapshot that had it.
     expect(valueOf(body, 'ditto_sync_commit_cloud_ack_seconds_count')).toBe(1);
@@ -93,7 +101,7 @@ describe('validated commit times and t (foundation, verified here)', () => {
 });
 
 describe('commit tracking stays fast for many out-of-order ids in one line', () => {
-  it.each([100_000, 250_000])('%i descending ids in one replay line with --max-tracked-commits 1000000 apply in well under seconds', async (count) => {
+  it.each([100_000, 250_000])('%i descending ids in one replay line with --max-tracked-commits 1000000 apply, all acked', async (count) => {
     const file = join(dir(), `commits-${count}.jsonl`);
     const ids = Array.from({ length: count }, (_, i) => (count - i) * 3);
     writeFileSync(file, `${JSON.stringify({ t: 1_700_000_000, rows: [row('cloud', { cloud: true, synced: 0 })], commits: ids })}\n${JSON.stringify({ t: 1_700_000_010, rows: [row('cloud', { cloud: true, synced: count * 3 })] })}\n`);
@@ -103,8 +111,10 @@ describe('commit tracking stays fast for many out-of-order ids in one line', () 
     expect(valueOf(body, 'ditto_sync_tracked_commits_total')).toBe(count);
     expect(valueOf(body, 'ditto_sync_commit_cloud_ack_seconds_count')).toBe(count);
     expect(valueOf(body, 'ditto_sync_cloud_unacked_commits')).toBe(0);
-    // Before the heaps this took 4-5 s for 100,000 and over 60 s for 250,000; it is O(n log n) now.
-    expect(ms).toBeLessThan(5_000);
+    // Before the heaps 250,000 ids took over 60 s (quadratic); O(n log n) takes well under a second
+    // here. The bound is a hang guard a hundred times that, not a timing window: a busy machine
+    // cannot make n log n work take 30 s, and quadratic work cannot finish in it.
+    if (count === 250_000) expect(ms).toBeLessThan(30_000);
   });
 
   it('a line of a million unusable commit ids writes a handful of warnings', async () => {

@@ -9,6 +9,13 @@
 /** A time further ahead of the clock than this is unusable (clock skew is tolerated up to here). */
 export const MAX_AHEAD_SECONDS = 86_400;
 
+/**
+ * A time further behind the clock than this (20 years) is unusable: no Ditto peer is that old, so
+ * such a value is a unit read wrongly (1e15 µs taken for 2001) or a placeholder, and would
+ * otherwise pass as a real, very old time.
+ */
+export const MAX_BEHIND_SECONDS = 20 * 365.25 * 86_400;
+
 /** Ahead of the clock by more than this counts as ahead (seconds-since then reads 0). */
 export const AHEAD_TOLERANCE_SECONDS = 1;
 
@@ -38,7 +45,8 @@ const DECIMAL = /^-?\d{1,30}(\.\d{1,20})?$/;
 
 /**
  * Reads a time field against `clock` (unix seconds). Numbers, bigints, decimal strings and ISO 8601
- * strings are times; anything else, and anything more than a day ahead of the clock, is unusable.
+ * strings are times; anything else, anything more than a day ahead of the clock and anything more
+ * than 20 years behind it is unusable.
  */
 export function readTime(value: unknown, clock: number): TimeReading {
   if (value === undefined || value === null) return NEVER;
@@ -57,6 +65,6 @@ export function readTime(value: unknown, clock: number): TimeReading {
 }
 
 function at(seconds: number, clock: number): TimeReading {
-  if (!Number.isFinite(seconds) || seconds > clock + MAX_AHEAD_SECONDS) return UNUSABLE;
+  if (!Number.isFinite(seconds) || seconds > clock + MAX_AHEAD_SECONDS || seconds < clock - MAX_BEHIND_SECONDS) return UNUSABLE;
   return { kind: 'time', seconds, ahead: seconds > clock + AHEAD_TOLERANCE_SECONDS };
 }

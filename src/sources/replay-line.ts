@@ -12,6 +12,12 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * One JSON Lines record: `{"t": <unix seconds>, "rows": [...], "commits": [<ids>], "presence":
  * {...}}`, commits and presence optional. Pure and total: every input gives a tick or a reason.
  */
+/**
+ * The latest `t` a replay line may carry: 1e10 unix seconds is the year 2286. Beyond it is a time in
+ * ms or a junk value, which as the clock would make every age and ack wait absurd.
+ */
+export const MAX_REPLAY_T = 1e10;
+
 export function parseReplayLine(line: string): ReplayLineResult {
   const text = line.trim();
   if (text === '') return { ok: 'blank' };
@@ -28,7 +34,7 @@ export function parseReplayLine(line: string): ReplayLineResult {
   }
   if (!isRecord(value)) return { ok: false, reason: 'bad_shape', detail: 'a line must be a JSON object' };
   const t = value['t'];
-  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) return { ok: false, reason: 'bad_shape', detail: '"t" must be positive unix seconds' };
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t > MAX_REPLAY_T) return { ok: false, reason: 'bad_shape', detail: `"t" must be positive unix seconds, at most ${MAX_REPLAY_T}` };
   const rows = value['rows'];
   if (!Array.isArray(rows)) return { ok: false, reason: 'bad_shape', detail: '"rows" must be an array' };
   const commits = value['commits'];
