@@ -48,6 +48,16 @@ describe('__small_peer_info documents captured from the real SDK', () => {
     expect(g.at! - g.oldestUnackedAt!).toBeCloseTo(1200, 3);
     expect(g.cloudLastUpdateAt).toBeLessThan(g.at!);
   });
+
+  it('leave out unacked commits of a beacon that tracks none (local_commit_id null): 0 would read as "nothing waits"', () => {
+    const doc = structuredClone(docs[1]!) as Record<string, unknown>;
+    const health = (doc['metadata'] as Record<string, unknown>)['ditto_sync_health'] as Record<string, unknown>;
+    expect(health['unacked_commits']).toBe(0);
+    health['local_commit_id'] = null;
+    const b = parsed(doc).beacon;
+    expect(b).toMatchObject({ kind: 'v1', unackedCommits: undefined, oldestUnackedAt: null });
+    expect(b.kind === 'v1' && b.at).toBeGreaterThan(1.7e9);
+  });
 });
 
 describe('field-by-field validation', () => {

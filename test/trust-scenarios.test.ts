@@ -53,8 +53,9 @@ describe('1. lags are never 0 by construction: no tracked commit, no local commi
     for (const peer of [cloud('pkCloud'), dev('pkDevA'), dev('pkDevB')]) expect(v('ditto_sync_peer_commit_lag', peer)).toBeUndefined();
     expect(v('ditto_sync_peer_synced_commit_id', dev('pkDevA'))).toBe(50);
     expect(v('ditto_sync_peer_synced_commit_id', cloud('pkCloud'))).toBe(40);
-    // Unacked and its age are facts about tracked commits: none.
-    expect(v('ditto_sync_cloud_unacked_commits')).toBe(0);
+    // Unacked and its age are facts about tracked commits: with none, they are not known, not 0.
+    expect(v('ditto_sync_cloud_unacked_commits')).toBeUndefined();
+    expect(v('ditto_sync_cloud_oldest_unacked_commit_age_seconds')).toBeUndefined();
     await exporter.close();
   });
 });

@@ -170,7 +170,10 @@ export function parseDevice(raw: unknown, clock: number): DeviceRecord | Documen
     else if (reading.kind === 'beacon') {
       const b = reading.beacon;
       for (const field of b.unusable) mark(`ditto_sync_health.${field}` as BeaconFieldName);
-      beacon = { kind: 'v1', at: b.at, unackedCommits: b.unackedCommits, oldestUnackedAt: b.oldestUnackedCommitAt, cloudLastUpdateAt: b.cloudLastUpdateAt };
+      // A beacon without a local commit id tracks no commits: its unacked 0 says nothing waits
+      // where the truth is that nothing is known, so it is left out rather than served.
+      const tracks = typeof b.localCommitId === 'bigint';
+      beacon = { kind: 'v1', at: b.at, unackedCommits: tracks ? b.unackedCommits : undefined, oldestUnackedAt: b.oldestUnackedCommitAt, cloudLastUpdateAt: b.cloudLastUpdateAt };
     }
   }
 

@@ -64,10 +64,14 @@ export const SYNC_EMITTERS: readonly FamilyEmitter[] = [
     const t = snap(v)?.cloudLastUpdate;
     return t === undefined ? undefined : Math.max(0, v.now - t);
   }),
-  single(F.cloudUnacked, (v) => current(v)?.unackedCommits),
+  // Without a tracked commit these would read 0, "nothing waits", where the truth is "not known".
+  single(F.cloudUnacked, (v) => {
+    const sync = current(v);
+    return sync?.localCommitId === undefined ? undefined : sync.unackedCommits;
+  }),
   single(F.cloudOldestUnackedAge, (v) => {
     const sync = current(v);
-    if (!sync) return undefined;
+    if (sync?.localCommitId === undefined) return undefined;
     return sync.oldestUnackedAt === undefined ? 0 : Math.max(0, v.now - sync.oldestUnackedAt);
   }),
   {
