@@ -37,8 +37,8 @@ if (!Number.isFinite(pauseMs) || pauseMs < 0) fail(`--pause-ms: expected a non-n
 Logger.minimumLogLevel = 'Warning';
 const ditto = await Ditto.open(new DittoConfig(args['database-id'], { mode: 'smallPeersOnly' }, resolve(args.dir)));
 
+// Every commitID the writers get is tracked: attachSyncExporter wraps ditto.store.execute by default.
 const exporter = await attachSyncExporter(ditto);
-exporter.instrumentStore(); // every commitID the writers get is tracked
 
 const app = express();
 app.get('/', (_req, res) => void res.type('text/plain').send('embedded app\n'));

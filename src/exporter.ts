@@ -34,7 +34,10 @@ export interface ExporterOptions {
   readonly maxTrackedCommits?: number;
   /** A scrape re-reads the source when its latest snapshot is older than this (seconds, default 5). */
   readonly maxSnapshotAge?: number;
-  /** A scrape waits at most this long for a refresh, then reports the older snapshot (seconds, default 3). */
+  /**
+   * A scrape waits at most this long for a refresh (seconds, default 3); past it the source counts
+   * as failing: ditto_sync_up 0 and no snapshot series until a read succeeds.
+   */
   readonly refreshTimeout?: number;
   /** /readyz fails when the snapshot is older than this (seconds, default 30). */
   readonly stallAfter?: number;

@@ -92,6 +92,27 @@ describe('attachSyncExporter on a real Ditto instance', () => {
     expect(rejections.seen).toEqual([]);
   });
 
+  it('trackWrites: false leaves ditto.store.execute alone and tracks nothing: no local commit id, no unacked count', async () => {
+    const attached = await attachSyncExporter(app.ditto, { collectDefaultMetrics: false, trackWrites: false });
+    try {
+      await firstSnapshot(attached);
+      expect(ownExecute(app)).toBe(false);
+      const write = await app.ditto.store.execute('INSERT INTO cars DOCUMENTS (:car)', { car: { _id: 'untracked-1', make: 'a' } });
+      expect(typeof write.commitID).toBe('bigint');
+      let body = (await attached.metrics()).body;
+      expect(sampleValue(body, 'ditto_sync_tracked_commits_total')).toBe(0);
+      expect(sampleValue(body, 'ditto_sync_local_commit_id')).toBeUndefined();
+      expect(sampleValue(body, 'ditto_sync_cloud_unacked_commits')).toBeUndefined();
+      // The app tracks its own writes instead.
+      expect(attached.trackCommit(write.commitID!)).toBe(true);
+      body = (await attached.metrics()).body;
+      expect(sampleValue(body, 'ditto_sync_local_commit_id')).toBe(Number(write.commitID));
+      expect(sampleValue(body, 'ditto_sync_cloud_unacked_commits')).toBe(1);
+    } finally {
+      await attached.close();
+    }
+  });
+
   it('instrumentStore: the app gets the SDK result; a failing onCommit never breaks the write', async () => {
     const errors: unknown[] = [];
     const restore = instrumentStore(app.ditto, () => {

@@ -127,6 +127,24 @@ describe('a real body from Ditto 5.1.0', () => {
   });
 });
 
+describe('engine label names', () => {
+  it('keeps a label named like an Object.prototype property as a plain label, in the typed pairs and the text alike', () => {
+    const r = read('# TYPE ditto_x gauge\nditto_x{constructor="b",toString="c"} 1\n');
+    const sample = r.families[0]!.samples[0]!;
+    expect(sample.labels.text).toBe('constructor="b",toString="c"');
+    expect(Object.entries(sample.labels.pairs)).toEqual([
+      ['constructor', 'b'],
+      ['toString', 'c'],
+    ]);
+  });
+
+  it('refuses a reserved __ label name (such as __proto__) as syntax, counted', () => {
+    const r = read('# TYPE ditto_x gauge\nditto_x{__proto__="a"} 1\nditto_x{a="1"} 2\n');
+    expect(r.samplesUnusable.get('syntax')).toBe(1);
+    expect(r.families[0]!.samples.map((s) => s.labels.text)).toEqual(['a="1"']);
+  });
+});
+
 describe('parseValue', () => {
   it.each([
     ['1', 1],

@@ -87,7 +87,8 @@ const SERVED_TYPES: ReadonlyMap<string, FamilyType> = new Map([
 
 /** A label set from parsed pairs, in their order (one pass; this runs for every engine sample). */
 function labelSetOf(pairs: readonly (readonly [string, string])[]): LabelSet {
-  const obj: Record<string, string> = {};
+  // No prototype: a label named __proto__ in Ditto's text must be a plain key like any other.
+  const obj: Record<string, string> = Object.create(null) as Record<string, string>;
   let text = '';
   for (const [name, value] of pairs) {
     obj[name] = value;
