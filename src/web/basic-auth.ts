@@ -3,11 +3,12 @@ import { performance } from 'node:perf_hooks';
 import { BcryptPool, type CompareResult } from './bcrypt-pool.js';
 
 /**
- * The answer to one login: `throttled` (this client has too many checks waiting: 429) and
- * `overloaded` (too many checks wait in all: 503) say nothing about the credentials, so a correct
- * login during a flood is never told it is wrong.
+ * The answer to one login: `throttled` (this client has too many checks waiting: 429),
+ * `overloaded` (too many checks wait in all: 503) and `unavailable` (the comparison itself failed,
+ * e.g. its worker died twice: 503) say nothing about the credentials, so a correct login is never
+ * told it is wrong because of a flood or a failure.
  */
-export type VerifyOutcome = 'ok' | 'denied' | 'throttled' | 'overloaded';
+export type VerifyOutcome = 'ok' | 'denied' | 'throttled' | 'overloaded' | 'unavailable';
 
 export interface BasicAuthVerifierOptions {
   /** Successful checks remembered (default 100). */
@@ -18,7 +19,7 @@ export interface BasicAuthVerifierOptions {
   readonly maxQueuedPerClient?: number;
   /** Worker threads doing the comparisons (default: one per core but one, at most four). */
   readonly pool?: BcryptPool;
-  /** A comparison run on the main thread instead of the pool, one at a time; tests count calls through it. */
+  /** A comparison run on the main thread instead of the pool, one at a time; tests count calls through it. A rejection means "no answer" (`unavailable`), not "no match". */
   readonly compare?: (password: string, hash: string) => Promise<boolean>;
   /** How the equal-timing wait sleeps (tests). */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -33,7 +34,8 @@ export const MAX_TIMING_PAD_MS = 30_000;
 interface Waiting {
   readonly password: string;
   readonly hash: string;
-  readonly resolve: (result: CompareResult) => void;
+  /** `undefined`: no answer could be had. */
+  readonly resolve: (result: CompareResult | undefined) => void;
 }
 
 /**
@@ -105,13 +107,14 @@ export class BasicAuthVerifier {
     const queue = this.queues.get(client);
     if ((queue?.length ?? 0) >= this.maxQueuedPerClient) return 'throttled';
 
-    const result = await new Promise<CompareResult>((resolve) => {
+    const result = await new Promise<CompareResult | undefined>((resolve) => {
       const waiting = { password, hash: comparedHash, resolve };
       if (queue) queue.push(waiting);
       else this.queues.set(client, [waiting]);
       this.waiting++;
       this.pump();
     });
+    if (!result) return 'unavailable';
     await this.padToMaxCost(comparedHash, result.ms);
     if (!result.matches || hash === undefined) return 'denied';
     this.remember(key);
@@ -139,16 +142,16 @@ export class BasicAuthVerifier {
     }
   }
 
-  private async run(password: string, hash: string): Promise<CompareResult> {
-    if (!this.compare) return this.pool!.compare(password, hash);
-    const started = performance.now();
-    let matches = false;
+  /** The comparison's result, or undefined when it failed (the pool's worker died twice, the compare threw). */
+  private async run(password: string, hash: string): Promise<CompareResult | undefined> {
     try {
-      matches = await this.compare(password, hash);
+      if (!this.compare) return await this.pool!.compare(password, hash);
+      const started = performance.now();
+      const matches = await this.compare(password, hash);
+      return { matches, ms: performance.now() - started };
     } catch {
-      matches = false;
+      return undefined;
     }
-    return { matches, ms: performance.now() - started };
   }
 
   /** A check against a cheaper hash waits as long as the costliest one would have worked. */
