@@ -23,6 +23,8 @@ export interface BasicAuthVerifierOptions {
   readonly compare?: (password: string, hash: string) => Promise<boolean>;
   /** How the equal-timing wait sleeps (tests). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The clock (ms) that times a main-thread compare (tests). */
+  readonly now?: () => number;
 }
 
 /** bcrypt reads only the first 72 bytes; longer passwords are refused rather than silently cut. */
@@ -49,6 +51,8 @@ interface Waiting {
  * - Equal timing: an unknown user is checked against the costliest configured hash, and a check
  *   against a cheaper hash is followed by a wait scaled from its measured duration (bcrypt's work
  *   doubles with each cost step), so every check takes about as long as one at the highest cost.
+ *   The check keeps its turn through that wait, so queued checks also wait as if every check
+ *   cost the highest: under concurrency too, time tells neither the user nor its hash's cost.
  * - A cache of successful checks, so a scraper does not pay bcrypt's cost on every scrape. It
  *   holds keyed hashes of the credentials, never the credentials.
  */
@@ -61,6 +65,7 @@ export class BasicAuthVerifier {
   private readonly pool: BcryptPool | undefined;
   private readonly compare: ((password: string, hash: string) => Promise<boolean>) | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
   private readonly parallel: number;
   private readonly costs = new Map<string, number>();
   private readonly maxCost: number;
@@ -82,6 +87,7 @@ export class BasicAuthVerifier {
     this.pool = this.compare ? undefined : (options.pool ?? new BcryptPool());
     this.parallel = this.pool?.size ?? 1;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.now = options.now ?? (() => performance.now());
     let maxCost = 0;
     for (const hash of users.values()) {
       const cost = bcryptCost(hash);
@@ -115,7 +121,6 @@ export class BasicAuthVerifier {
       this.pump();
     });
     if (!result) return 'unavailable';
-    await this.padToMaxCost(comparedHash, result.ms);
     if (!result.matches || hash === undefined) return 'denied';
     this.remember(key);
     return 'ok';
@@ -134,7 +139,7 @@ export class BasicAuthVerifier {
       if (queue.length > 0) this.queues.set(client, queue); // to the back of the rotation
       this.waiting--;
       this.running++;
-      void this.run(next.password, next.hash).then((result) => {
+      void this.check(next.password, next.hash).then((result) => {
         this.running--;
         next.resolve(result);
         this.pump();
@@ -142,13 +147,24 @@ export class BasicAuthVerifier {
     }
   }
 
+  /**
+   * One check, holding its turn through the equal-timing wait. Were the turn given back before
+   * the wait, cheap-hash checks would free their worker early and, under concurrency, a batch of
+   * them would finish sooner than a batch for a costly-hash or unknown user.
+   */
+  private async check(password: string, hash: string): Promise<CompareResult | undefined> {
+    const result = await this.run(password, hash);
+    if (result) await this.padToMaxCost(hash, result.ms).catch(() => undefined);
+    return result;
+  }
+
   /** The comparison's result, or undefined when it failed (the pool's worker died twice, the compare threw). */
   private async run(password: string, hash: string): Promise<CompareResult | undefined> {
     try {
       if (!this.compare) return await this.pool!.compare(password, hash);
-      const started = performance.now();
+      const started = this.now();
       const matches = await this.compare(password, hash);
-      return { matches, ms: performance.now() - started };
+      return { matches, ms: this.now() - started };
     } catch {
       return undefined;
     }
