@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import bcrypt from 'bcryptjs';
 import express from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { boundPort, closeServer, createRouter, listen } from '../src/server.js';
 import { createAuthMiddleware, decodeBasic, parseAuthorization } from '../src/web/auth.js';
 import { BasicAuthVerifier } from '../src/web/basic-auth.js';
+import { BcryptCheckError, BcryptPool } from '../src/web/bcrypt-pool.js';
 import { webSecurityMiddleware } from '../src/web/secure-router.js';
 import type { WebConfig } from '../src/web/web-config-load.js';
 import { basicHeader, INTERNALS, request, startSecuredExporter, tinyExporter, type RunningServer } from './helpers/web-server.js';
@@ -81,6 +82,24 @@ describe('basic auth in front of the standalone app', () => {
   it('accepts the scheme name in any case, as RFC 7235 says', async () => {
     const value = Buffer.from(`prometheus:${PASSWORD}`).toString('base64');
     expect((await request(`${running.url}/metrics`, { headers: { authorization: `bAsIc ${value}` } })).status).toBe(200);
+  });
+
+  it('answers 503 with Retry-After, never 401, when no bcrypt answer could be had (the worker died twice)', async () => {
+    const died = vi.spyOn(BcryptPool.prototype, 'compare').mockImplementation(() => Promise.reject(new BcryptCheckError('worker died twice (test)')));
+    try {
+      for (const headers of [basicHeader('prometheus', 'not-checked'), basicHeader('nobody', PASSWORD)]) {
+        const res = await request(`${running.url}/metrics`, { headers });
+        expect(res.status).toBe(503);
+        expect(res.headers['retry-after']).toBe('1');
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.headers['www-authenticate']).toBeUndefined();
+        expect(res.body).not.toMatch(INTERNALS);
+      }
+      expect(died).toHaveBeenCalledTimes(2);
+    } finally {
+      died.mockRestore();
+    }
+    expect((await request(`${running.url}/metrics`, { headers: basicHeader('prometheus', 'wrong') })).status).toBe(401);
   });
 
   it('puts the configured headers on every response, 401s included', async () => {
@@ -252,7 +271,7 @@ describe('BasicAuthVerifier', () => {
     expect(counter.calls).toHaveLength(4);
   });
 
-  it('refuses passwords bcrypt would truncate, and survives a comparison that throws', async () => {
+  it('refuses passwords bcrypt would truncate', async () => {
     const long = 'x'.repeat(72);
     const longUsers = new Map([['u', bcrypt.hashSync(long, 4)]]);
     const verifier = new BasicAuthVerifier(longUsers);
@@ -262,8 +281,29 @@ describe('BasicAuthVerifier', () => {
     } finally {
       await verifier.close();
     }
+  });
+
+  it('answers unavailable, never denied, when a comparison fails rather than says no', async () => {
     const throwing = new BasicAuthVerifier(users, { compare: async () => Promise.reject(new Error('boom')) });
-    expect(await throwing.verify('prometheus', PASSWORD)).toBe('denied');
+    expect(await throwing.verify('prometheus', PASSWORD)).toBe('unavailable');
+    expect(await throwing.verify('prometheus', 'wrong')).toBe('unavailable');
+  });
+
+  it('still lets the right password in, and keeps the wrong one out, when the worker was terminated before the check', async () => {
+    const pool = new BcryptPool(1);
+    const verifier = new BasicAuthVerifier(users, { pool, maxCached: 0 });
+    try {
+      expect(await verifier.verify('prometheus', PASSWORD)).toBe('ok');
+      // The reviewer's case: the slot of a dying worker (idle timeout, crash) used to get the next
+      // check and answer "no match", a wrong 401.
+      void pool.workers[0]!.terminate();
+      expect(await verifier.verify('prometheus', PASSWORD)).toBe('ok');
+      void pool.workers[0]!.terminate();
+      expect(await verifier.verify('prometheus', 'wrong')).toBe('denied');
+    } finally {
+      await verifier.close();
+    }
+    expect(pool.workers).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { HttpStats } from '../http/http-stats.js';
+import { LogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
 import { BasicAuthVerifier, type VerifyOutcome } from './basic-auth.js';
 import type { AuthSettings } from './web-config-load.js';
@@ -23,11 +24,18 @@ export interface AuthMiddlewareOptions {
 /** Seconds a throttled client is asked to wait before trying again. */
 const RETRY_AFTER_SECONDS = 1;
 
+const BODIES: Record<'throttled' | 'overloaded' | 'unavailable', string> = {
+  throttled: 'too many login attempts\n',
+  overloaded: 'too many login attempts, try again\n',
+  unavailable: 'cannot check credentials now, try again\n',
+};
+
 /**
  * Express middleware that lets a request through only with valid basic-auth or bearer credentials.
  * Wrong or missing credentials get 401 with a challenge and no detail. While too many bcrypt
  * checks wait, an attempt gets 429 (its address has too many waiting) or 503 (all together), with
- * Retry-After: a flood never turns a correct login into a 401. With neither configured it passes
+ * Retry-After: a flood never turns a correct login into a 401. A check that could not be made (its
+ * bcrypt worker died, and the retry's too) gets 503 as well, never 401. With neither configured it passes
  * everything. Mount it ahead of every route it should protect: `app.use(auth, router)`.
  */
 export function createAuthMiddleware(auth: AuthSettings, options: AuthMiddlewareOptions = {}): RequestHandler {
@@ -42,6 +50,9 @@ export function createAuthMiddleware(auth: AuthSettings, options: AuthMiddleware
   }
   const bearer = auth.bearerToken !== undefined ? digest(auth.bearerToken) : undefined;
   if (!basic && !bearer) return (_req, _res, next) => next();
+  const logLimiter = new LogLimiter((kind, suppressed, seconds) =>
+    options.logger?.warn({ suppressed, seconds: Math.round(seconds) }, `${suppressed} more "${kind}" lines not logged one by one`),
+  );
 
   const challenges = [...(basic ? [`Basic realm="${realm}"`] : []), ...(bearer ? [`Bearer realm="${realm}"`] : [])];
   const outcome = async (req: Request): Promise<VerifyOutcome> => {
@@ -60,15 +71,19 @@ export function createAuthMiddleware(auth: AuthSettings, options: AuthMiddleware
       next();
       return;
     }
-    if (result === 'throttled' || result === 'overloaded') {
-      if (options.stats) options.stats.authThrottled++;
-      options.logger?.debug({ remote: req.socket.remoteAddress, path: req.path, result }, 'authentication throttled');
+    if (result === 'throttled' || result === 'overloaded' || result === 'unavailable') {
+      if (result === 'unavailable') {
+        if (logLimiter.allow('basic-auth check failed')) options.logger?.warn({ remote: req.socket.remoteAddress, path: req.path }, 'basic-auth check failed (its bcrypt worker died, and the retry\'s too): answered 503');
+      } else {
+        if (options.stats) options.stats.authThrottled++;
+        options.logger?.debug({ remote: req.socket.remoteAddress, path: req.path, result }, 'authentication throttled');
+      }
       res
         .status(result === 'throttled' ? 429 : 503)
         .set('Retry-After', String(RETRY_AFTER_SECONDS))
         .set('Cache-Control', 'no-store')
         .type('text/plain')
-        .send(result === 'throttled' ? 'too many login attempts\n' : 'too many login attempts, try again\n');
+        .send(BODIES[result]);
       return;
     }
     options.logger?.debug({ remote: req.socket.remoteAddress, path: req.path }, 'unauthorized request');

@@ -3,11 +3,12 @@ import { performance } from 'node:perf_hooks';
 import { BcryptPool, type CompareResult } from './bcrypt-pool.js';
 
 /**
- * The answer to one login: `throttled` (this client has too many checks waiting: 429) and
- * `overloaded` (too many checks wait in all: 503) say nothing about the credentials, so a correct
- * login during a flood is never told it is wrong.
+ * The answer to one login: `throttled` (this client has too many checks waiting: 429),
+ * `overloaded` (too many checks wait in all: 503) and `unavailable` (the comparison itself failed,
+ * e.g. its worker died twice: 503) say nothing about the credentials, so a correct login is never
+ * told it is wrong because of a flood or a failure.
  */
-export type VerifyOutcome = 'ok' | 'denied' | 'throttled' | 'overloaded';
+export type VerifyOutcome = 'ok' | 'denied' | 'throttled' | 'overloaded' | 'unavailable';
 
 export interface BasicAuthVerifierOptions {
   /** Successful checks remembered (default 100). */
@@ -18,10 +19,12 @@ export interface BasicAuthVerifierOptions {
   readonly maxQueuedPerClient?: number;
   /** Worker threads doing the comparisons (default: one per core but one, at most four). */
   readonly pool?: BcryptPool;
-  /** A comparison run on the main thread instead of the pool, one at a time; tests count calls through it. */
+  /** A comparison run on the main thread instead of the pool, one at a time; tests count calls through it. A rejection means "no answer" (`unavailable`), not "no match". */
   readonly compare?: (password: string, hash: string) => Promise<boolean>;
   /** How the equal-timing wait sleeps (tests). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The clock (ms) that times a main-thread compare (tests). */
+  readonly now?: () => number;
 }
 
 /** bcrypt reads only the first 72 bytes; longer passwords are refused rather than silently cut. */
@@ -33,7 +36,8 @@ export const MAX_TIMING_PAD_MS = 30_000;
 interface Waiting {
   readonly password: string;
   readonly hash: string;
-  readonly resolve: (result: CompareResult) => void;
+  /** `undefined`: no answer could be had. */
+  readonly resolve: (result: CompareResult | undefined) => void;
 }
 
 /**
@@ -47,6 +51,8 @@ interface Waiting {
  * - Equal timing: an unknown user is checked against the costliest configured hash, and a check
  *   against a cheaper hash is followed by a wait scaled from its measured duration (bcrypt's work
  *   doubles with each cost step), so every check takes about as long as one at the highest cost.
+ *   The check keeps its turn through that wait, so queued checks also wait as if every check
+ *   cost the highest: under concurrency too, time tells neither the user nor its hash's cost.
  * - A cache of successful checks, so a scraper does not pay bcrypt's cost on every scrape. It
  *   holds keyed hashes of the credentials, never the credentials.
  */
@@ -59,6 +65,7 @@ export class BasicAuthVerifier {
   private readonly pool: BcryptPool | undefined;
   private readonly compare: ((password: string, hash: string) => Promise<boolean>) | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
   private readonly parallel: number;
   private readonly costs = new Map<string, number>();
   private readonly maxCost: number;
@@ -80,6 +87,7 @@ export class BasicAuthVerifier {
     this.pool = this.compare ? undefined : (options.pool ?? new BcryptPool());
     this.parallel = this.pool?.size ?? 1;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.now = options.now ?? (() => performance.now());
     let maxCost = 0;
     for (const hash of users.values()) {
       const cost = bcryptCost(hash);
@@ -105,14 +113,14 @@ export class BasicAuthVerifier {
     const queue = this.queues.get(client);
     if ((queue?.length ?? 0) >= this.maxQueuedPerClient) return 'throttled';
 
-    const result = await new Promise<CompareResult>((resolve) => {
+    const result = await new Promise<CompareResult | undefined>((resolve) => {
       const waiting = { password, hash: comparedHash, resolve };
       if (queue) queue.push(waiting);
       else this.queues.set(client, [waiting]);
       this.waiting++;
       this.pump();
     });
-    await this.padToMaxCost(comparedHash, result.ms);
+    if (!result) return 'unavailable';
     if (!result.matches || hash === undefined) return 'denied';
     this.remember(key);
     return 'ok';
@@ -131,7 +139,7 @@ export class BasicAuthVerifier {
       if (queue.length > 0) this.queues.set(client, queue); // to the back of the rotation
       this.waiting--;
       this.running++;
-      void this.run(next.password, next.hash).then((result) => {
+      void this.check(next.password, next.hash).then((result) => {
         this.running--;
         next.resolve(result);
         this.pump();
@@ -139,16 +147,27 @@ export class BasicAuthVerifier {
     }
   }
 
-  private async run(password: string, hash: string): Promise<CompareResult> {
-    if (!this.compare) return this.pool!.compare(password, hash);
-    const started = performance.now();
-    let matches = false;
+  /**
+   * One check, holding its turn through the equal-timing wait. Were the turn given back before
+   * the wait, cheap-hash checks would free their worker early and, under concurrency, a batch of
+   * them would finish sooner than a batch for a costly-hash or unknown user.
+   */
+  private async check(password: string, hash: string): Promise<CompareResult | undefined> {
+    const result = await this.run(password, hash);
+    if (result) await this.padToMaxCost(hash, result.ms).catch(() => undefined);
+    return result;
+  }
+
+  /** The comparison's result, or undefined when it failed (the pool's worker died twice, the compare threw). */
+  private async run(password: string, hash: string): Promise<CompareResult | undefined> {
     try {
-      matches = await this.compare(password, hash);
+      if (!this.compare) return await this.pool!.compare(password, hash);
+      const started = this.now();
+      const matches = await this.compare(password, hash);
+      return { matches, ms: this.now() - started };
     } catch {
-      matches = false;
+      return undefined;
     }
-    return { matches, ms: performance.now() - started };
   }
 
   /** A check against a cheaper hash waits as long as the costliest one would have worked. */

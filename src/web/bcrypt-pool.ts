@@ -24,11 +24,22 @@ parentPort.on('message', ({ id, password, hash }) => {
 });
 `;
 
+/**
+ * A comparison that could not be made: its worker died (crashed, was terminated) on two workers in
+ * a row, or the pool is closed. It says nothing about the password, so it must never become a 401.
+ */
+export class BcryptCheckError extends Error {
+  override readonly name = 'BcryptCheckError';
+}
+
 interface Job {
   readonly id: number;
   readonly password: string;
   readonly hash: string;
   readonly resolve: (result: CompareResult) => void;
+  readonly reject: (error: BcryptCheckError) => void;
+  /** Workers this job was given to so far. */
+  attempts: number;
 }
 
 interface Slot {
@@ -40,11 +51,16 @@ interface Slot {
 /** A worker with nothing to do for this long exits; the next check starts another (ms). */
 const IDLE_MS = 30_000;
 
+/** A job whose worker dies is given to one more worker; if that one dies too, the job fails. */
+const MAX_ATTEMPTS = 2;
+
 /**
  * bcrypt comparisons on worker threads, so a flood of logins never blocks the event loop that
  * serves scrapes. At most `size` comparisons run at once; the caller queues the rest (see
  * BasicAuthVerifier for the fair queue). Workers start on first use, exit after 30 s without
- * work, and never keep the process alive.
+ * work, and never keep the process alive. A worker that exits, for whatever reason, leaves the
+ * pool at once, so no check is ever given to a dying worker; a check whose worker dies under it is
+ * retried once on another.
  */
 export class BcryptPool {
   readonly size: number;
@@ -62,17 +78,17 @@ export class BcryptPool {
     return this.slots.filter((s) => s.job).length;
   }
 
-  /** Runs one comparison on a free worker; call only while `busy < size`. Never rejects. */
+  /** The live workers (diagnostics and tests). */
+  get workers(): readonly Worker[] {
+    return this.slots.map((s) => s.worker);
+  }
+
+  /**
+   * Runs one comparison on a free worker; call only while `busy < size`. Rejects only with
+   * BcryptCheckError (no answer could be had), never for a wrong password.
+   */
   compare(password: string, hash: string): Promise<CompareResult> {
-    return new Promise((resolve) => {
-      if (this.closed) return resolve({ matches: false, ms: 0 });
-      const slot = this.slots.find((s) => !s.job) ?? this.spawn();
-      if (!slot) return resolve({ matches: false, ms: 0 });
-      const job: Job = { id: this.nextId++, password, hash, resolve };
-      clearTimeout(slot.idle);
-      slot.job = job;
-      slot.worker.postMessage({ id: job.id, password, hash });
-    });
+    return new Promise((resolve, reject) => this.dispatch({ id: this.nextId++, password, hash, resolve, reject, attempts: 0 }));
   }
 
   async close(): Promise<void> {
@@ -80,9 +96,36 @@ export class BcryptPool {
     const slots = this.slots.splice(0);
     for (const slot of slots) {
       clearTimeout(slot.idle);
-      slot.job?.resolve({ matches: false, ms: 0 });
+      const job = slot.job;
+      slot.job = undefined;
+      job?.reject(new BcryptCheckError('the bcrypt pool closed during the check'));
     }
     await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private dispatch(job: Job): void {
+    if (this.closed) return job.reject(new BcryptCheckError('the bcrypt pool is closed'));
+    let slot: Slot | undefined;
+    try {
+      slot = this.slots.find((s) => !s.job) ?? this.spawn();
+    } catch (error) {
+      return job.reject(new BcryptCheckError('cannot start a bcrypt worker', { cause: error }));
+    }
+    if (!slot) return job.reject(new BcryptCheckError('no free bcrypt worker'));
+    job.attempts++;
+    clearTimeout(slot.idle);
+    slot.idle = undefined;
+    slot.job = job;
+    slot.worker.postMessage({ id: job.id, password: job.password, hash: job.hash });
+  }
+
+  /** Takes the slot out of the pool (so nothing new is given to it) and stops its worker. */
+  private retire(slot: Slot): void {
+    clearTimeout(slot.idle);
+    slot.idle = undefined;
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    void slot.worker.terminate();
   }
 
   private spawn(): Slot | undefined {
@@ -94,19 +137,20 @@ export class BcryptPool {
       const job = slot.job;
       if (!job || job.id !== message.id) return;
       slot.job = undefined;
-      slot.idle = setTimeout(() => void worker.terminate(), IDLE_MS).unref();
+      slot.idle = setTimeout(() => this.retire(slot), IDLE_MS).unref();
       job.resolve({ matches: message.matches === true, ms: message.ms });
     });
-    const fail = () => {
-      // A worker that died (or idled out) answers "no match" for its job and is replaced on next use.
-      clearTimeout(slot.idle);
-      slot.job?.resolve({ matches: false, ms: 0 });
+    const fail = (error?: unknown) => {
+      // Crashed, terminated, or exited: out of the pool, and its job (if any) to another worker once.
+      const job = slot.job;
       slot.job = undefined;
-      const i = this.slots.indexOf(slot);
-      if (i >= 0) this.slots.splice(i, 1);
+      this.retire(slot);
+      if (!job) return;
+      if (job.attempts < MAX_ATTEMPTS) this.dispatch(job);
+      else job.reject(new BcryptCheckError(`the bcrypt worker died during the check, ${job.attempts} times`, { cause: error }));
     };
     worker.on('error', fail);
-    worker.on('exit', fail);
+    worker.on('exit', () => fail());
     this.slots.push(slot);
     return slot;
   }
