@@ -115,6 +115,16 @@ describe('per-device series', () => {
     }
   });
 
+  it('label connections with the transport values of ditto_presence_connections', async () => {
+    const state = newState();
+    const fleet = deriveFleet(1, () => ({ connections: { AccessPoint: 1, Bluetooth: 2, P2PWiFi: null, WebSocket: 3, LoRa: 4 } }));
+    await read(state, fleet);
+    const id = String(fleet[0]!['_id']);
+    const connections = parseSamples(await body(state)).filter((s) => s.name === F.fleetDeviceConnections.name);
+    expect(Object.fromEntries(connections.map((s) => [s.labels['transport'], s.value]))).toEqual({ access_point: 1, bluetooth: 2, web_socket: 3, other: 4 });
+    for (const s of connections) expect(s.labels['device_id']).toBe(id);
+  });
+
   it('--fleet-device-id-label hash shows the keyed hash (the peer id hash: a device hashes alike in both sources) and leaves device_name out', async () => {
     const state = newState({ deviceIdLabel: 'hash', hashKey: 'k3y' });
     const fleet = deriveFleet(3);
