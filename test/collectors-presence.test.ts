@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TRANSPORTS } from '../src/catalogue/device.js';
 import { labelText, MAX_DEVICE_NAME_LENGTH } from '../src/collectors/label-text.js';
-import { buildPresence, transportOf, type PresenceSnapshot } from '../src/collectors/presence.js';
+import { buildPresence, type PresenceSnapshot } from '../src/collectors/presence.js';
+import { transportOf } from '../src/collectors/transports.js';
 import { labelSet } from '../src/exposition/labels.js';
 
 const T = 1_700_000_000;

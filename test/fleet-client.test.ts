@@ -49,10 +49,11 @@ describe('requests as Ditto documents them', () => {
     emu.setDocuments(deriveFleet(23));
     const pages: number[] = [];
     const result = await readInventory(client(), { pageSize: 5, onPage: (items) => void pages.push(items.length) });
-    expect(pages).toEqual([5, 5, 5, 5, 3]);
-    expect(result).toEqual({ pages: 5, documents: 23 });
+    // The short page is not taken as the end: only an empty one is.
+    expect(pages).toEqual([5, 5, 5, 5, 3, 0]);
+    expect(result).toEqual({ pages: 6, documents: 23 });
     const ids = [...emu.documents.keys()].sort();
-    expect(emu.requests.map((r) => r.args?.['after'])).toEqual([undefined, ids[4], ids[9], ids[14], ids[19]]);
+    expect(emu.requests.map((r) => r.args?.['after'])).toEqual([undefined, ids[4], ids[9], ids[14], ids[19], ids[22]]);
     for (const r of emu.requests) {
       expect(r.statement).toMatch(/ORDER BY _id LIMIT 5$/);
       expect(r.statement).not.toMatch(/OFFSET/i);
@@ -63,6 +64,31 @@ describe('requests as Ditto documents them', () => {
     emu.setDocuments(deriveFleet(10));
     const result = await readInventory(client(), { pageSize: 5, onPage: () => {} });
     expect(result).toEqual({ pages: 3, documents: 10 });
+  });
+
+  it('reads the whole fleet from a server that quietly caps pages below LIMIT', async () => {
+    const fleet = deriveFleet(25);
+    emu.setDocuments(fleet);
+    emu.pageCap = 7;
+    const seen: string[] = [];
+    const pages: number[] = [];
+    const result = await readInventory(client(), {
+      pageSize: 10,
+      onPage: (items) => {
+        pages.push(items.length);
+        for (const d of items) seen.push(String((d as Record<string, unknown>)['_id']));
+      },
+    });
+    expect(pages).toEqual([7, 7, 7, 4, 0]);
+    expect(result).toEqual({ pages: 5, documents: 25 });
+    expect(seen).toEqual(fleet.map((d) => String(d['_id'])).sort());
+    for (const r of emu.requests) expect(r.statement).toMatch(/LIMIT 10$/);
+  });
+
+  it('reads an empty fleet with one request', async () => {
+    emu.setDocuments([]);
+    expect(await readInventory(client(), { pageSize: 5, onPage: () => {} })).toEqual({ pages: 1, documents: 0 });
+    expect(emu.requests).toHaveLength(1);
   });
 });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { TRANSPORTS } from '../src/catalogue/device.js';
 import { parseDevice, type DeviceField, type DeviceRecord } from '../src/collectors/fleet-documents.js';
+import { transportOf } from '../src/collectors/transports.js';
 import { capturedDocuments } from './helpers/ditto-server-emulator.js';
 
 const docs = capturedDocuments();
@@ -108,17 +110,30 @@ describe('field-by-field validation', () => {
     expect(parsed(doc)).toMatchObject({ beacon: { kind: 'absent' }, unusable: [] });
   });
 
-  it('reads transport counts, skips nulls and counts transports it does not know as other', () => {
+  it('reads transport counts as the snake_case values of ditto_presence_connections, skips nulls and counts transports it does not know as other', () => {
     const doc = base();
-    doc['connections_by_transport'] = { AccessPoint: null, Bluetooth: 2, P2PWiFi: 0, WebSocket: 1, Lora: 3, Zigbee: 1 };
+    doc['connections_by_transport'] = { AccessPoint: null, Bluetooth: 2, P2PWiFi: 0, WebSocket: 1, Multicast: 5, Lora: 3, Zigbee: 1, bluetooth: 1 };
     expect(parsed(doc).connections).toEqual([
-      { transport: 'Bluetooth', connections: 2 },
-      { transport: 'P2PWiFi', connections: 0 },
-      { transport: 'WebSocket', connections: 1 },
-      { transport: 'other', connections: 4 },
+      { transport: 'bluetooth', connections: 2 },
+      { transport: 'p2p_wifi', connections: 0 },
+      { transport: 'web_socket', connections: 1 },
+      { transport: 'multicast', connections: 5 },
+      { transport: 'other', connections: 5 },
     ]);
+    doc['connections_by_transport'] = { AccessPoint: 4 };
+    expect(parsed(doc).connections).toEqual([{ transport: 'access_point', connections: 4 }]);
     doc['connections_by_transport'] = { Bluetooth: 2, WebSocket: 'many' };
-    expect(parsed(doc)).toMatchObject({ connections: [{ transport: 'Bluetooth', connections: 2 }], unusable: ['connections_by_transport'] });
+    expect(parsed(doc)).toMatchObject({ connections: [{ transport: 'bluetooth', connections: 2 }], unusable: ['connections_by_transport'] });
+  });
+
+  it('name every transport exactly as the presence graph does: one mapping for both families', () => {
+    const doc = base();
+    for (const sdkName of ['Bluetooth', 'AccessPoint', 'P2PWiFi', 'WebSocket', 'Multicast', 'LoRa', 'constructor']) {
+      doc['connections_by_transport'] = { [sdkName]: 1 };
+      const [count] = parsed(doc).connections;
+      expect(count!.transport).toBe(transportOf(sdkName));
+      expect(TRANSPORTS).toContain(count!.transport);
+    }
   });
 
   it('never lets a document reach Object.prototype', () => {

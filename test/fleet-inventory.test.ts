@@ -3,11 +3,11 @@ import { F } from '../src/catalogue/index.js';
 import { FLEET_EMITTERS } from '../src/collectors/families/fleet.js';
 import type { ScrapeView } from '../src/collectors/families/index.js';
 import { countBelow, MAX_SDK_SERIES, selectKeys, type FleetInventory } from '../src/collectors/fleet-inventory.js';
-import { checkShard, fnv1a32, shardOf, type Shard } from '../src/collectors/fleet-shard.js';
+import { checkShard, fnv1a64, jumpHash, shardOf, type Shard } from '../src/collectors/fleet-shard.js';
 import { renderFamilies } from '../src/exposition/render.js';
 import { FleetState, type FleetStateOptions } from '../src/state/fleet-state.js';
 import { hashId } from '../src/state/peer-labels.js';
-import { deriveFleet, type Document } from './helpers/ditto-server-emulator.js';
+import { deriveFleet, deviceId, type Document } from './helpers/ditto-server-emulator.js';
 import { checkExposition } from './helpers/exposition-check.js';
 import { parseSamples, sampleMap } from './helpers/exposition.js';
 
@@ -115,6 +115,16 @@ describe('per-device series', () => {
     }
   });
 
+  it('label connections with the transport values of ditto_presence_connections', async () => {
+    const state = newState();
+    const fleet = deriveFleet(1, () => ({ connections: { AccessPoint: 1, Bluetooth: 2, P2PWiFi: null, WebSocket: 3, LoRa: 4 } }));
+    await read(state, fleet);
+    const id = String(fleet[0]!['_id']);
+    const connections = parseSamples(await body(state)).filter((s) => s.name === F.fleetDeviceConnections.name);
+    expect(Object.fromEntries(connections.map((s) => [s.labels['transport'], s.value]))).toEqual({ access_point: 1, bluetooth: 2, web_socket: 3, other: 4 });
+    for (const s of connections) expect(s.labels['device_id']).toBe(id);
+  });
+
   it('--fleet-device-id-label hash shows the keyed hash (the peer id hash: a device hashes alike in both sources) and leaves device_name out', async () => {
     const state = newState({ deviceIdLabel: 'hash', hashKey: 'k3y' });
     const fleet = deriveFleet(3);
@@ -161,12 +171,61 @@ describe('per-device series', () => {
 });
 
 describe('sharding by a stable hash of the device id', () => {
-  it('is FNV-1a 32 (the kube-state-metrics hash): known vectors, UTF-8 bytes', () => {
-    expect(fnv1a32('')).toBe(0x811c9dc5);
-    expect(fnv1a32('a')).toBe(0xe40c292c);
-    expect(fnv1a32('foobar')).toBe(0xbf9cf968);
-    // "é" is two UTF-8 bytes: 0xc3 0xa9.
-    expect(fnv1a32('é')).toBe(Math.imul(Math.imul(0x811c9dc5 ^ 0xc3, 0x01000193) ^ 0xa9, 0x01000193) >>> 0);
+  // Second, independent implementations in BigInt, straight from the definitions.
+  const fnvReference = (id: string): bigint => {
+    let h = 0xcbf29ce484222325n;
+    for (const byte of new TextEncoder().encode(id)) h = BigInt.asUintN(64, (h ^ BigInt(byte)) * 0x100000001b3n);
+    return h;
+  };
+  const jumpReference = (key: bigint, buckets: number): number => {
+    let b = -1;
+    let j = 0;
+    while (j < buckets) {
+      b = j;
+      key = BigInt.asUintN(64, key * 2862933555777941757n + 1n);
+      j = Math.floor((b + 1) * (2 ** 31 / (Number(key >> 33n) + 1)));
+    }
+    return b;
+  };
+  const manyIds = [...Array.from({ length: 2000 }, (_, i) => deviceId(i)), '', 'a', 'é', 'Zoë\'s "phone"', '设备-7', '\u{1F4F1}', 'x'.repeat(600)];
+
+  it('hashes ids with 64-bit FNV-1a of their UTF-8 bytes (Go hash/fnv New64a): known vectors and a second implementation', () => {
+    // The FNV reference vectors.
+    expect(fnv1a64('')).toBe(0xcbf29ce484222325n);
+    expect(fnv1a64('a')).toBe(0xaf63dc4c8601ec8cn);
+    expect(fnv1a64('foobar')).toBe(0x85944171f73967e8n);
+    for (const id of manyIds) expect(fnv1a64(id), id).toBe(fnvReference(id));
+  });
+
+  it('assigns shards with the jump consistent hash: the reference vectors (go-jump, from the C++ of Lamping & Veach) and a second implementation', () => {
+    const vectors: [bigint, number[]][] = [
+      [0n, Array<number>(19).fill(0)],
+      [1n, [0, 0, 0, 0, 0, 0, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 17, 17]],
+      [0xdeadbeefn, [0, 1, 2, 3, 3, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 16, 16, 16]],
+      [0x0ddc0ffeebadf00dn, [0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 15, 15, 15, 15]],
+    ];
+    for (const [key, buckets] of vectors) expect(buckets.map((_, i) => jumpHash(key, i + 1))).toEqual(buckets);
+    for (const id of manyIds.slice(0, 300)) {
+      for (const total of [2, 3, 7, 64, 9999]) expect(shardOf(id, total)).toBe(jumpReference(fnvReference(id), total));
+    }
+    // As kube-state-metrics assigns an object by its UID: jump.Hash(fnv64a(id), 7), computed separately (Python).
+    expect(['', 'a', 'foobar', 'é', 'pkAocCgkMabc'].map((id) => shardOf(id, 7))).toEqual([1, 2, 5, 5, 4]);
+  });
+
+  it('moves only about 1/(M+1) of the devices when --total-shards grows from M to M+1, each to the new shard', () => {
+    const fleetIds = Array.from({ length: 4000 }, (_, i) => deviceId(i, 7));
+    for (const m of [1, 2, 3, 5, 8, 16]) {
+      let moved = 0;
+      for (const id of fleetIds) {
+        const before = shardOf(id, m);
+        const after = shardOf(id, m + 1);
+        if (after === before) continue;
+        moved++;
+        expect(after).toBe(m);
+      }
+      expect(moved / fleetIds.length, `${m} -> ${m + 1}`).toBeLessThan(2 / (m + 1));
+      expect(moved / fleetIds.length, `${m} -> ${m + 1}`).toBeGreaterThan(0.5 / (m + 1));
+    }
   });
 
   it('splits a fleet so that the shards together report every device exactly once, and the aggregates add up', async () => {

@@ -4,19 +4,16 @@
  * only without a usable `_id`; any other unusable field becomes unknown, is named in `unusable`, and
  * the rest of the document is used. Never throws.
  */
+import type { Transport } from '../catalogue/device.js';
 import { ROW_UNUSABLE_REASONS, type RowUnusableReason } from '../model.js';
 import { BEACON_FIELDS, readBeacon, type BeaconField } from './beacon.js';
 import { peerIdProblem } from './rows.js';
 import { readTime } from './timestamps.js';
+import { transportOf } from './transports.js';
 
 /** Why a whole document was left out: the same reasons as for rows. */
 export const DOCUMENT_UNUSABLE_REASONS = ROW_UNUSABLE_REASONS;
 export type DocumentUnusableReason = RowUnusableReason;
-
-/** Transports `connections_by_transport` names (measured); any other key is counted as `other`. */
-export const TRANSPORTS = ['AccessPoint', 'Bluetooth', 'P2PWiFi', 'WebSocket'] as const;
-export const TRANSPORT_LABELS = [...TRANSPORTS, 'other'] as const;
-export type TransportLabel = (typeof TRANSPORT_LABELS)[number];
 
 const BEACON_FIELD_NAMES = BEACON_FIELDS.filter((f) => f !== 'v').map((f) => `ditto_sync_health.${f}` as const);
 type BeaconFieldName = `ditto_sync_health.${Exclude<BeaconField, 'v'>}`;
@@ -57,7 +54,8 @@ export type DeviceBeacon =
     };
 
 export interface TransportCount {
-  readonly transport: TransportLabel;
+  /** The same label values as ditto_presence_connections (`transportOf`). */
+  readonly transport: Transport;
   readonly connections: number;
 }
 
@@ -82,7 +80,6 @@ export interface DeviceRecord {
 const ABSENT: DeviceBeacon = Object.freeze({ kind: 'absent' });
 const UNSUPPORTED: DeviceBeacon = Object.freeze({ kind: 'unsupported' });
 const NONE: readonly never[] = Object.freeze([]);
-const KNOWN_TRANSPORTS: ReadonlySet<string> = new Set(TRANSPORTS);
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const own = (o: Record<string, unknown>, key: string): unknown => (Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined);
@@ -154,8 +151,12 @@ export function parseDevice(raw: unknown, clock: number): DeviceRecord | Documen
       const v = count(byTransport[key]);
       if (v === false) bad = true;
       else if (v === undefined) continue;
-      else if (KNOWN_TRANSPORTS.has(key)) (connections === NONE ? (connections = []) : (connections as TransportCount[])).push({ transport: key as TransportLabel, connections: v });
-      else other = (other ?? 0) + v;
+      else {
+        // Keys are distinct, so only `other` can gather several of them.
+        const transport = transportOf(key);
+        if (transport === 'other') other = (other ?? 0) + v;
+        else (connections === NONE ? (connections = []) : (connections as TransportCount[])).push({ transport, connections: v });
+      }
     }
     if (other !== undefined) (connections === NONE ? (connections = []) : (connections as TransportCount[])).push({ transport: 'other', connections: other });
     if (bad) mark('connections_by_transport');

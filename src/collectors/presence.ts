@@ -6,6 +6,7 @@
 import { TRANSPORTS, type PresenceItem, type Transport } from '../catalogue/device.js';
 import { labelText, MAX_DEVICE_NAME_LENGTH, MAX_SHORT_TEXT_LENGTH } from './label-text.js';
 import { peerIdProblem } from './rows.js';
+import { transportOf } from './transports.js';
 
 /** What a peer says about itself, as label values ("" when it does not say). */
 export interface PeerDescription {
@@ -28,18 +29,6 @@ export interface PresenceSnapshot {
 }
 
 export type PresenceResult = { readonly ok: true; readonly snapshot: PresenceSnapshot } | { readonly ok: false; readonly reason: string };
-
-// A Map, not an object literal: text from the graph must never reach Object.prototype.
-const TRANSPORT_BY_SDK_NAME: ReadonlyMap<string, Transport> = new Map([
-  ['Bluetooth', 'bluetooth'],
-  ['AccessPoint', 'access_point'],
-  ['P2PWiFi', 'p2p_wifi'],
-  ['WebSocket', 'web_socket'],
-  ['Multicast', 'multicast'],
-]);
-
-/** The label value for an SDK connection type: a known transport, else `other`. */
-export const transportOf = (connectionType: string): Transport => TRANSPORT_BY_SDK_NAME.get(connectionType) ?? 'other';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -21,7 +21,8 @@
  * (test/fixtures/fleet/small-peer-info.json); `deriveFleet` makes larger fleets from them by
  * changing `_id`, `device_name`, the SDK platform/version, `last_updated_at`, the transport counts
  * and the beacon only.
- * Faults (slow, hung, 5xx, malformed, error inside 2xx, revoked keys) are injected per request.
+ * Faults (slow, hung, 5xx, malformed, error inside 2xx, revoked keys) are injected per request;
+ * `pageCap` makes it serve pages shorter than LIMIT asks, as a server with its own page cap might.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -59,6 +60,8 @@ export interface EmulatorOptions {
   readonly keys?: readonly string[];
   readonly documents?: readonly Document[];
   readonly peerShape?: 'string' | 'object';
+  /** Serve at most this many documents per page whatever LIMIT asks (a server that quietly caps pages). */
+  readonly pageCap?: number;
 }
 
 const FIXTURE = new URL('../fixtures/fleet/small-peer-info.json', import.meta.url);
@@ -81,6 +84,8 @@ export class DittoServerEmulator {
   /** Small peers connected right now, for remote execute. */
   readonly connected = new Map<string, LivePeer>();
   peerShape: 'string' | 'object';
+  /** At most this many documents per page, below LIMIT when LIMIT is larger; undefined: LIMIT. */
+  pageCap: number | undefined;
   /** Called for every request; a returned fault is applied instead of the normal answer (a delay, before it). */
   intercept: ((request: EmulatedRequest) => Fault | undefined) | undefined;
   private readonly faults: Fault[] = [];
@@ -92,6 +97,7 @@ export class DittoServerEmulator {
     this.basePath = (options.basePath ?? '').replace(/\/+$/, '');
     this.keys = new Set(options.keys ?? ['emulator-read-only-key']);
     this.peerShape = options.peerShape ?? 'string';
+    this.pageCap = options.pageCap;
     this.setDocuments(options.documents ?? capturedDocuments());
   }
 
@@ -218,7 +224,8 @@ export class DittoServerEmulator {
         else hi = mid;
       }
     }
-    const page = ids.slice(start, start + limit).map((id) => this.lookup(id));
+    const size = this.pageCap === undefined ? limit : Math.min(limit, this.pageCap);
+    const page = ids.slice(start, start + size).map((id) => this.lookup(id));
     this.json(res, 200, { transactionId: this.transaction++, queryType: 'select', items: page, mutatedDocumentIds: [], warnings: [], totalWarningsCount: 0 });
   }
 

@@ -155,7 +155,7 @@ export function fleetDashboard(_c: StackConfig, f: FleetStackConfig = DEFAULT_FL
       {
         type: 'timeseries',
         title: 'Connections by transport',
-        description: 'Connections the devices with per-device series report, by transport (connections_by_transport). Transports a device reports as null are left out.',
+        description: 'Connections the devices with per-device series report, by transport (connections_by_transport: bluetooth, access_point, p2p_wifi, web_socket, multicast, other, as on the Device dashboard). Transports a device reports as null are left out.',
         unit: 'none',
         stacked: true,
         min: 0,

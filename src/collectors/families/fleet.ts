@@ -1,8 +1,8 @@
+import { TRANSPORTS, type Transport } from '../../catalogue/device.js';
 import { F } from '../../catalogue/index.js';
 import type { FamilyDef } from '../../catalogue/index.js';
 import { labelSet, type LabelSet } from '../../exposition/labels.js';
 import { PEER_STATUSES, PEER_TYPES, type PeerStatus, type PeerType } from '../../model.js';
-import { TRANSPORT_LABELS, type TransportLabel } from '../fleet-documents.js';
 import { BEACON_STATES, countBelow, type DeviceEntry, type FleetInventory } from '../fleet-inventory.js';
 import { FLEET_FAILURE_REASONS, FLEET_READS, type FleetView } from '../fleet-view.js';
 import { byLabel, single, type FamilyEmitter, type ItemFamily } from './kit.js';
@@ -15,7 +15,7 @@ const NOT_SEEN = [
 ];
 const FAILURE_LABELS = FLEET_READS.flatMap((read) => FLEET_FAILURE_REASONS.map((reason) => ({ read, reason, labels: labelSet({ read, reason }) })));
 const BEACON_LABELS = new Map(BEACON_STATES.map((b) => [b, labelSet({ beacon: b })]));
-const TRANSPORT_LABEL_SETS = new Map<TransportLabel, LabelSet>(TRANSPORT_LABELS.map((t) => [t, labelSet({ transport: t })]));
+const TRANSPORT_LABEL_SETS = new Map<Transport, LabelSet>(TRANSPORTS.map((t) => [t, labelSet({ transport: t })]));
 /** Always written per answering device, so "no cloud session connected" reads 0; other combinations only when present. */
 const SESSION_ALWAYS = new Set(['cloud/connected', 'cloud/not_connected', 'device/connected', 'device/not_connected']);
 const SESSION_LABELS = PEER_TYPES.flatMap((t: PeerType) =>

@@ -17,10 +17,12 @@ export interface InventoryReadResult {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Reads every page of `__small_peer_info` by key. A page must end with a document whose `_id` is a
- * string never used as a cursor before, or the read fails as malformed: a server that does not
- * page by key cannot make the read loop forever. Throws FleetReadError; a failure part-way means
- * the whole read failed.
+ * Reads every page of `__small_peer_info` by key, until a page comes back empty. A short page is not
+ * the end: a server may cap pages below LIMIT, and taking its short page as the last one would serve
+ * a truncated inventory as complete (the price is one more request per read). A non-empty page must
+ * end with a document whose `_id` is a string never used as a cursor before, or the read fails as
+ * malformed: a server that does not page by key cannot make the read loop forever. Throws
+ * FleetReadError; a failure part-way means the whole read failed.
  */
 export async function readInventory(client: DittoServerClient, options: InventoryReadOptions): Promise<InventoryReadResult> {
   const cursors = new Set<string>();
@@ -34,10 +36,10 @@ export async function readInventory(client: DittoServerClient, options: Inventor
     documents += answer.items.length;
     for (const w of answer.warnings) options.onWarning?.(w);
     await options.onPage(answer.items);
-    if (answer.items.length < options.pageSize) return { pages, documents };
+    if (answer.items.length === 0) return { pages, documents };
     const last = answer.items[answer.items.length - 1];
     const id = isRecord(last) ? last['_id'] : undefined;
-    if (typeof id !== 'string' || id === '') throw new FleetReadError('malformed', `page ${pages} is full but its last document has no string _id to page after`);
+    if (typeof id !== 'string' || id === '') throw new FleetReadError('malformed', `page ${pages} has documents but its last one has no string _id to page after`);
     if (cursors.has(id) || id === after) throw new FleetReadError('malformed', `page ${pages} did not move past _id ${JSON.stringify(id).slice(0, 80)}: the server does not page by key`);
     cursors.add(id);
     after = id;
