@@ -1,3 +1,5 @@
+// Imported first by the bin entry (cli.ts), before anything else loads: keep it free of imports.
+
 /**
  * Stop signals from the first instant of the process: SIGTERM, SIGINT and SIGHUP all ask for a
  * graceful stop (the exporter re-reads nothing at run time, so there is no reload for SIGHUP to
@@ -89,4 +91,9 @@ export class Lifecycle {
       }
     }
   }
+}
+
+/** The one plain line for a stop before the logger exists (nothing is open yet); exit 0 follows. */
+export function stoppedBeforeStartLine(signal: string, step: string): string {
+  return `ditto-sync-exporter: stop signal ${signal} while ${step}, before anything was opened; stopped`;
 }
