@@ -4,7 +4,7 @@ import { CommanderError, configErrorLine, parseConfig, type CliConfig } from './
 import { resolveOtlpEndpoint } from './backends/otlp-endpoint.js';
 import type { OtlpPush } from './backends/otlp-push.js';
 import { SyncExporter } from './exporter.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { stoppedBeforeStartLine, type Lifecycle } from './lifecycle.js';
 import { boundPort, closeAllNow, closeServer, createApp, createRouter, listen } from './server.js';
 import { createSource } from './sources/create.js';
@@ -35,10 +35,32 @@ function dittoConfigErrorLine(error: unknown): string | undefined {
   return flag ? `${flag}${error.message.slice(field.length)}` : error.message;
 }
 
-/** Abandoned start-up steps (a store still opening) get this long to finish and be released. */
+/** A stop before the port listens: releasing what is open and abandoned steps (a store still opening) get this long together. */
 const SETTLE_MS = 10_000;
 /** After the grace period, releasing the source and the last OTLP push get this long before exit 1. */
 const RELEASE_LIMIT_MS = 10_000;
+
+/**
+ * A stop signal before the port listens: releases what is open, and what abandoned start-up steps
+ * still produce, all under one deadline. Exit 0 once released; 1 when something hung past the
+ * deadline (the store may still be locked), as a shutdown that outlives its grace does.
+ */
+export async function stopBeforeListening(
+  lifecycle: Lifecycle,
+  logger: Logger,
+  stop: { readonly signal: string; readonly step: string },
+  release: () => Promise<void>,
+  limitMs = SETTLE_MS,
+): Promise<number> {
+  logger.info(stop, `stop signal while ${stop.step}: releasing what is open`);
+  lifecycle.track(release().catch((error: unknown) => logger.error({ err: error }, 'releasing failed')));
+  if (!(await lifecycle.settle(limitMs))) {
+    logger.error(`releasing what was open did not finish within ${limitMs / 1000}s; exiting`);
+    return 1;
+  }
+  logger.info('stopped');
+  return 0;
+}
 
 /** A stop before the logger exists, so before anything is open: one plain line on stderr, exit 0. */
 function stoppedBeforeLogger(signal: string, step: string): number {
@@ -90,14 +112,7 @@ export async function main(argv: readonly string[], lifecycle: Lifecycle): Promi
   const logger = createLogger(config.logLevel);
   for (const warning of config.warnings) logger.warn(warning);
 
-  /** A stop signal before the port listens: release what is open (or still opening), then exit 0. */
-  const stopBeforeServing = async (signal: string, step: string, release: () => Promise<void>) => {
-    logger.info({ signal, step }, `stop signal while ${step}: releasing what is open`);
-    await release().catch((error: unknown) => logger.error({ err: error }, 'releasing failed'));
-    if (!(await lifecycle.settle(SETTLE_MS))) logger.error(`a start-up step did not finish within ${SETTLE_MS / 1000}s; exiting anyway`);
-    logger.info('stopped');
-    return 0;
-  };
+  const stopBeforeServing = (signal: string, step: string, release: () => Promise<void>) => stopBeforeListening(lifecycle, logger, { signal, step }, release);
 
   let source: SyncSource;
   let engineMetricsUrl: string | undefined;

@@ -58,7 +58,12 @@ export class Lifecycle {
     return outcome;
   }
 
-  /** Waits (at most `timeoutMs`) for abandoned steps to finish and for what they produced to be released. */
+  /** A release to wait for in settle(), under its deadline (a store being closed, say). */
+  track(release: Promise<unknown>): void {
+    this.releases.push(release.catch(() => {}));
+  }
+
+  /** Waits (at most `timeoutMs`) for abandoned steps to finish, for what they produced to be released, and for tracked releases. */
   async settle(timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
