@@ -2,6 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { integer, milliseconds, number, parseBoolean, seconds, type BoundedParser } from './config-parsers.js';
 import { BACKENDS, type BackendName } from './backends/backend.js';
+import { RANGES } from './bounds.js';
 import { hasOtlpEndpoint } from './backends/otlp-endpoint.js';
 import { DEFAULTS } from './exporter.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
@@ -143,44 +144,34 @@ export interface FlagSpec {
   readonly sources?: readonly SourceKind[];
 }
 
-/**
- * The accepted range of every numeric flag. Durations a timer waits for stay within what Node's
- * timers hold (2^31-1 ms); counts stay within what memory holds.
- */
+/** The value parser of every numeric flag, from the ranges the library options share (bounds.ts). */
 export const BOUNDS = {
-  // About 1 kB of state and 1 kB of body per peer: 100,000 peers is a 100 MB body per scrape.
-  maxPeers: integer({ min: 1, max: 100_000 }),
-  // Under 100 bytes per tracked commit: a million is under 100 MB.
-  maxTrackedCommits: integer({ min: 1, max: 1_000_000 }),
-  maxSnapshotAge: seconds({ min: 0.1, max: 86_400 }),
-  refreshTimeout: seconds({ min: 0.1, max: 600, timer: true }),
-  stallAfter: seconds({ min: 1, max: 604_800 }),
-  otlpInterval: seconds({ min: 0.1, max: 86_400, timer: true }),
-  shutdownGrace: seconds({ min: 0, max: 3_600, timer: true }),
-  maxConnections: integer({ min: 1, max: 65_536 }),
-  maxConcurrentScrapes: integer({ min: 1, max: 10_000 }),
-  // V8 strings hold at most 2^29-24 characters; a line is decoded into one.
-  replayMaxLineBytes: integer({ min: 1, max: 256 * 1024 * 1024 }),
-  simulateDevices: integer({ min: 0, max: 100_000 }),
-  simulateCloudServers: integer({ min: 0, max: 1_000 }),
-  simulateWriteRate: number({ min: 0, max: 1_000 }, 'per second'),
-  simulateChurn: number({ min: 0, max: 1 }),
-  // SimulateSource refuses ticks under 10 ms; a day is plenty for a demo.
-  simulateTickMs: milliseconds({ min: 10, max: 86_400_000 }),
-  simulateOutage: seconds({ min: 0, max: 31_536_000 }),
-  simulateSeed: integer({ min: 0, max: 2 ** 32 - 1 }),
-  // The beacon is a write into the store: from ten times a second (tests) to once a day.
-  publishInterval: seconds({ min: 0.1, max: 86_400, timer: true }),
-  fleetInterval: seconds({ min: 0.1, max: 86_400, timer: true }),
-  // One page's JSON is parsed in one go (about 25 ms per 500 documents here).
-  fleetPageSize: integer({ min: 1, max: 10_000 }),
-  fleetRequestTimeout: seconds({ min: 0.1, max: 600, timer: true }),
-  fleetRetries: integer({ min: 0, max: 10 }),
-  // About 1.5 kB of heap and 1.2 kB of body per device with series.
-  maxDevices: integer({ min: 1, max: 1_000_000 }),
-  shard: integer({ min: 0, max: 9_999 }),
-  totalShards: integer({ min: 1, max: 10_000 }),
-  fleetLiveTimeout: seconds({ min: 0.1, max: 600, timer: true }),
+  maxPeers: integer(RANGES.maxPeers),
+  maxTrackedCommits: integer(RANGES.maxTrackedCommits),
+  maxSnapshotAge: seconds(RANGES.maxSnapshotAge),
+  refreshTimeout: seconds(RANGES.refreshTimeout),
+  stallAfter: seconds(RANGES.stallAfter),
+  otlpInterval: seconds(RANGES.otlpInterval),
+  shutdownGrace: seconds(RANGES.shutdownGrace),
+  maxConnections: integer(RANGES.maxConnections),
+  maxConcurrentScrapes: integer(RANGES.maxConcurrentScrapes),
+  replayMaxLineBytes: integer(RANGES.replayMaxLineBytes),
+  simulateDevices: integer(RANGES.simulateDevices),
+  simulateCloudServers: integer(RANGES.simulateCloudServers),
+  simulateWriteRate: number(RANGES.simulateWriteRate, 'per second'),
+  simulateChurn: number(RANGES.simulateChurn),
+  simulateTickMs: milliseconds(RANGES.simulateTickMs),
+  simulateOutage: seconds(RANGES.simulateOutage),
+  simulateSeed: integer(RANGES.simulateSeed),
+  publishInterval: seconds(RANGES.publishInterval),
+  fleetInterval: seconds(RANGES.fleetInterval),
+  fleetPageSize: integer(RANGES.fleetPageSize),
+  fleetRequestTimeout: seconds(RANGES.fleetRequestTimeout),
+  fleetRetries: integer(RANGES.fleetRetries),
+  maxDevices: integer(RANGES.maxDevices),
+  shard: integer(RANGES.shard),
+  totalShards: integer(RANGES.totalShards),
+  fleetLiveTimeout: seconds(RANGES.fleetLiveTimeout),
 } as const satisfies Record<string, BoundedParser<number>>;
 
 const d = DEFAULT_MESH;
