@@ -94,18 +94,29 @@ describe('bounded shutdown of the CLI', () => {
   });
 
   it('a reader that does not read within the grace is cut off when it ends, and the exporter still exits 0', async () => {
-    const cli = await startCli(['--source', 'replay', '--replay', bigReplay(10_000), '--max-peers', '10000', '--log-level', 'warn', '--shutdown-grace', '1'], {
+    const graceSeconds = 2;
+    const cli = await startCli(['--source', 'replay', '--replay', bigReplay(10_000), '--max-peers', '10000', '--log-level', 'warn', '--shutdown-grace', String(graceSeconds)], {
       isUp: async (base) => (await fetch(`${base}/readyz`)).ok,
     });
     const reader = rawClient(cli.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
     await reader.headersDone;
-    reader.socket.pause();
+    reader.socket.pause(); // never reads while the exporter drains
+    expect(reader.state.contentLength).toBeGreaterThan(8_000_000);
     const exited = exitOf(cli.child);
+    const signalled = performance.now();
     cli.child.kill('SIGTERM');
-    const result = await within(exited, 20_000);
+    const result = await within(exited, 20_000 + graceSeconds * 1000);
     if (result === 'timeout') cli.child.kill('SIGKILL');
     expect(result === 'timeout' ? 'timeout' : result.code).toBe(0);
-    reader.socket.destroy();
+    const { at } = result as Awaited<typeof exited>;
+    // The response in progress had its whole grace (a lower bound only; the child's timer starts
+    // after this clock's, so only timer slack needs the 100 ms).
+    expect(at - signalled).toBeGreaterThanOrEqual(graceSeconds * 1000 - 100);
+    // What the socket buffers held arrives now; the rest of the body never does.
+    reader.socket.resume();
+    expect(await within(reader.closed, 20_000)).not.toBe('timeout');
+    expect(reader.state.bodyBytes).toBeGreaterThan(0);
+    expect(reader.state.bodyBytes).toBeLessThan(reader.state.contentLength);
   });
 
   it('a second signal during the shutdown closes every connection at once; cleanup still runs and the exit is 0', async () => {
