@@ -106,8 +106,9 @@ export async function main(argv: readonly string[], lifecycle: Lifecycle): Promi
     }
   }
 
-  // A stop that came while the CLI loaded (cli.ts saw it too late to say so itself).
-  if (lifecycle.stopSignal) return stoppedBeforeLogger(lifecycle.stopSignal, 'starting');
+  // A stop that came while the CLI loaded but reached the lifecycle after cli.ts had handed over:
+  // nothing has been opened yet, so nothing is.
+  if (lifecycle.stopSignal) return stoppedBeforeLogger(lifecycle.stopSignal, 'loading');
 
   const logger = createLogger(config.logLevel);
   for (const warning of config.warnings) logger.warn(warning);
