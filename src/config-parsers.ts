@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { MAX_TIMER_MS, MAX_TIMER_SECONDS } from './bounds.js';
 
 /**
  * Value parsers for CLI flags and their environment twins. Each numeric parser has documented
@@ -23,9 +24,7 @@ export interface Range {
   readonly max: number;
 }
 
-/** Node timers hold at most 2^31-1 ms; a longer delay silently becomes 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-export const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+export { MAX_TIMER_MS, MAX_TIMER_SECONDS } from './bounds.js';
 
 const fail = (message: string): never => {
   throw new InvalidArgumentError(message);

@@ -2,6 +2,8 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { integer, milliseconds, number, parseBoolean, seconds, type BoundedParser } from './config-parsers.js';
 import { BACKENDS, type BackendName } from './backends/backend.js';
+import { RANGES } from './bounds.js';
+import { hasOtlpEndpoint } from './backends/otlp-endpoint.js';
 import { DEFAULTS } from './exporter.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 import { DEFAULT_PORT, SERVER_DEFAULTS } from './server.js';
@@ -142,44 +144,34 @@ export interface FlagSpec {
   readonly sources?: readonly SourceKind[];
 }
 
-/**
- * The accepted range of every numeric flag. Durations a timer waits for stay within what Node's
- * timers hold (2^31-1 ms); counts stay within what memory holds.
- */
+/** The value parser of every numeric flag, from the ranges the library options share (bounds.ts). */
 export const BOUNDS = {
-  // About 1 kB of state and 1 kB of body per peer: 100,000 peers is a 100 MB body per scrape.
-  maxPeers: integer({ min: 1, max: 100_000 }),
-  // Under 100 bytes per tracked commit: a million is under 100 MB.
-  maxTrackedCommits: integer({ min: 1, max: 1_000_000 }),
-  maxSnapshotAge: seconds({ min: 0.1, max: 86_400 }),
-  refreshTimeout: seconds({ min: 0.1, max: 600, timer: true }),
-  stallAfter: seconds({ min: 1, max: 604_800 }),
-  otlpInterval: seconds({ min: 0.1, max: 86_400, timer: true }),
-  shutdownGrace: seconds({ min: 0, max: 3_600, timer: true }),
-  maxConnections: integer({ min: 1, max: 65_536 }),
-  maxConcurrentScrapes: integer({ min: 1, max: 10_000 }),
-  // V8 strings hold at most 2^29-24 characters; a line is decoded into one.
-  replayMaxLineBytes: integer({ min: 1, max: 256 * 1024 * 1024 }),
-  simulateDevices: integer({ min: 0, max: 100_000 }),
-  simulateCloudServers: integer({ min: 0, max: 1_000 }),
-  simulateWriteRate: number({ min: 0, max: 1_000 }, 'per second'),
-  simulateChurn: number({ min: 0, max: 1 }),
-  // SimulateSource refuses ticks under 10 ms; a day is plenty for a demo.
-  simulateTickMs: milliseconds({ min: 10, max: 86_400_000 }),
-  simulateOutage: seconds({ min: 0, max: 31_536_000 }),
-  simulateSeed: integer({ min: 0, max: 2 ** 32 - 1 }),
-  // The beacon is a write into the store: from ten times a second (tests) to once a day.
-  publishInterval: seconds({ min: 0.1, max: 86_400, timer: true }),
-  fleetInterval: seconds({ min: 0.1, max: 86_400, timer: true }),
-  // One page's JSON is parsed in one go (about 25 ms per 500 documents here).
-  fleetPageSize: integer({ min: 1, max: 10_000 }),
-  fleetRequestTimeout: seconds({ min: 0.1, max: 600, timer: true }),
-  fleetRetries: integer({ min: 0, max: 10 }),
-  // About 1.5 kB of heap and 1.2 kB of body per device with series.
-  maxDevices: integer({ min: 1, max: 1_000_000 }),
-  shard: integer({ min: 0, max: 9_999 }),
-  totalShards: integer({ min: 1, max: 10_000 }),
-  fleetLiveTimeout: seconds({ min: 0.1, max: 600, timer: true }),
+  maxPeers: integer(RANGES.maxPeers),
+  maxTrackedCommits: integer(RANGES.maxTrackedCommits),
+  maxSnapshotAge: seconds(RANGES.maxSnapshotAge),
+  refreshTimeout: seconds(RANGES.refreshTimeout),
+  stallAfter: seconds(RANGES.stallAfter),
+  otlpInterval: seconds(RANGES.otlpInterval),
+  shutdownGrace: seconds(RANGES.shutdownGrace),
+  maxConnections: integer(RANGES.maxConnections),
+  maxConcurrentScrapes: integer(RANGES.maxConcurrentScrapes),
+  replayMaxLineBytes: integer(RANGES.replayMaxLineBytes),
+  simulateDevices: integer(RANGES.simulateDevices),
+  simulateCloudServers: integer(RANGES.simulateCloudServers),
+  simulateWriteRate: number(RANGES.simulateWriteRate, 'per second'),
+  simulateChurn: number(RANGES.simulateChurn),
+  simulateTickMs: milliseconds(RANGES.simulateTickMs),
+  simulateOutage: seconds(RANGES.simulateOutage),
+  simulateSeed: integer(RANGES.simulateSeed),
+  publishInterval: seconds(RANGES.publishInterval),
+  fleetInterval: seconds(RANGES.fleetInterval),
+  fleetPageSize: integer(RANGES.fleetPageSize),
+  fleetRequestTimeout: seconds(RANGES.fleetRequestTimeout),
+  fleetRetries: integer(RANGES.fleetRetries),
+  maxDevices: integer(RANGES.maxDevices),
+  shard: integer(RANGES.shard),
+  totalShards: integer(RANGES.totalShards),
+  fleetLiveTimeout: seconds(RANGES.fleetLiveTimeout),
 } as const satisfies Record<string, BoundedParser<number>>;
 
 const d = DEFAULT_MESH;
@@ -195,12 +187,12 @@ export const FLAGS: readonly FlagSpec[] = [
   { group: 'exporter', flags: '--source <kind>', env: 'DITTO_EXPORTER_SOURCE', description: `where rows come from: ${SOURCE_KINDS.join('|')}`, default: 'ditto', parse: oneOf(SOURCE_KINDS) },
   { group: 'exporter', flags: '--listen <host:port>', env: 'DITTO_EXPORTER_LISTEN', description: 'address to serve /metrics on (":PORT" = every interface, IPv6 and IPv4)', default: `:${DEFAULT_PORT}`, parse: (v: string) => (parseListen(v), v) },
   { group: 'exporter', flags: '--log-level <level>', env: 'DITTO_EXPORTER_LOG_LEVEL', description: `exporter log level: ${LOG_LEVELS.join('|')}`, default: 'info', parse: oneOf(LOG_LEVELS) },
-  { group: 'exporter', flags: '--max-peers <n>', env: 'DITTO_EXPORTER_MAX_PEERS', description: 'per-peer series for at most this many peers (kept peers stay kept; freed slots go to cloud servers first)', default: DEFAULTS.maxPeers, parse: BOUNDS.maxPeers },
-  { group: 'exporter', flags: '--max-tracked-commits <n>', env: 'DITTO_EXPORTER_MAX_TRACKED_COMMITS', description: 'unacked local commits remembered before the oldest are dropped', default: DEFAULTS.maxTrackedCommits, parse: BOUNDS.maxTrackedCommits },
-  { group: 'exporter', flags: '--max-snapshot-age <seconds>', env: 'DITTO_EXPORTER_MAX_SNAPSHOT_AGE', description: 'a scrape re-reads system:data_sync_info when the latest snapshot is older', default: DEFAULTS.maxSnapshotAge, parse: BOUNDS.maxSnapshotAge },
-  { group: 'exporter', flags: '--refresh-timeout <seconds>', env: 'DITTO_EXPORTER_REFRESH_TIMEOUT', description: 'a scrape waits at most this long for that re-read; past it the source counts as failing (ditto_sync_up 0, no snapshot series until a read succeeds)', default: DEFAULTS.refreshTimeout, parse: BOUNDS.refreshTimeout },
-  { group: 'exporter', flags: '--stall-after <seconds>', env: 'DITTO_EXPORTER_STALL_AFTER', description: '/readyz fails when the snapshot is older than this', default: DEFAULTS.stallAfter, parse: BOUNDS.stallAfter },
-  { group: 'exporter', flags: '--peer-id-label <mode>', env: 'DITTO_EXPORTER_PEER_ID_LABEL', description: `peer_id label: ${PEER_ID_MODES.join('|')} (hash = keyed hash, none = aggregates only)`, default: DEFAULTS.peerIdLabel, parse: oneOf(PEER_ID_MODES) },
+  { group: 'exporter', flags: '--max-peers <n>', env: 'DITTO_EXPORTER_MAX_PEERS', description: 'per-peer series for at most this many peers (kept peers stay kept; freed slots go to cloud servers first)', default: DEFAULTS.maxPeers, parse: BOUNDS.maxPeers , sources: sync },
+  { group: 'exporter', flags: '--max-tracked-commits <n>', env: 'DITTO_EXPORTER_MAX_TRACKED_COMMITS', description: 'unacked local commits remembered before the oldest are dropped', default: DEFAULTS.maxTrackedCommits, parse: BOUNDS.maxTrackedCommits , sources: sync },
+  { group: 'exporter', flags: '--max-snapshot-age <seconds>', env: 'DITTO_EXPORTER_MAX_SNAPSHOT_AGE', description: 'a scrape re-reads system:data_sync_info when the latest snapshot is older', default: DEFAULTS.maxSnapshotAge, parse: BOUNDS.maxSnapshotAge , sources: sync },
+  { group: 'exporter', flags: '--refresh-timeout <seconds>', env: 'DITTO_EXPORTER_REFRESH_TIMEOUT', description: 'a scrape waits at most this long for that re-read; past it the source counts as failing (ditto_sync_up 0, no snapshot series until a read succeeds)', default: DEFAULTS.refreshTimeout, parse: BOUNDS.refreshTimeout , sources: sync },
+  { group: 'exporter', flags: '--stall-after <seconds>', env: 'DITTO_EXPORTER_STALL_AFTER', description: '/readyz fails when the snapshot is older than this', default: DEFAULTS.stallAfter, parse: BOUNDS.stallAfter , sources: sync },
+  { group: 'exporter', flags: '--peer-id-label <mode>', env: 'DITTO_EXPORTER_PEER_ID_LABEL', description: `peer_id label: ${PEER_ID_MODES.join('|')} (hash = keyed hash, none = aggregates only)`, default: DEFAULTS.peerIdLabel, parse: oneOf(PEER_ID_MODES) , sources: sync },
   { group: 'exporter', flags: '--peer-id-hash-key <key>', env: 'DITTO_EXPORTER_PEER_ID_HASH_KEY', description: 'secret key for --peer-id-label hash and --fleet-device-id-label hash (required with them, refused without them; one key, so a device hashes alike in both)', parse: nonEmpty },
   { group: 'exporter', flags: '--no-peer-device-name', env: 'DITTO_EXPORTER_NO_PEER_DEVICE_NAME', description: 'leave the device_name label (user-chosen, can be personal) out of ditto_sync_peer_info (variable: true or false)', sources: sync },
   { group: 'exporter', flags: '--no-process-metrics', env: 'DITTO_EXPORTER_NO_PROCESS_METRICS', description: "leave out prom-client's process_* and nodejs_* metrics (variable: true or false)" },
@@ -275,7 +267,18 @@ export function parseConfig(argv: readonly string[]): CliConfig {
   program.parse([...argv], { from: 'user' });
   readBooleanVariables(program);
   const warnings = checkSources(program, program.opts()['source'] as SourceKind);
-  return { ...toConfig(program.opts()), warnings };
+  return { ...toConfig(program.opts(), givenBy(program)), warnings };
+}
+
+/** How the user gave a flag: on the command line, as its variable, or not at all (it has its default). */
+type Given = (flag: string) => 'cli' | 'env' | undefined;
+
+function givenBy(program: Command): Given {
+  return (flag) => {
+    const option = program.options.find((o) => o.long === flag);
+    const from = option && program.getOptionValueSource(option.attributeName());
+    return from === 'cli' ? 'cli' : from === 'env' ? 'env' : undefined;
+  };
 }
 
 /**
@@ -316,7 +319,7 @@ function checkSources(program: Command, source: SourceKind): string[] {
   return warnings;
 }
 
-function toConfig(o: Raw): Omit<CliConfig, 'warnings'> {
+function toConfig(o: Raw, given: Given): Omit<CliConfig, 'warnings'> {
   const config: Omit<CliConfig, 'warnings'> = {
     source: o['source'] as SourceKind,
     listen: parseListen(o['listen'] as string),
@@ -326,7 +329,8 @@ function toConfig(o: Raw): Omit<CliConfig, 'warnings'> {
     maxSnapshotAge: o['maxSnapshotAge'] as number,
     refreshTimeout: o['refreshTimeout'] as number,
     stallAfter: o['stallAfter'] as number,
-    peerIdLabel: o['peerIdLabel'] as PeerIdMode,
+    // The fleet source reads no system:data_sync_info: a DITTO_EXPORTER_PEER_ID_LABEL there is ignored (with a warning).
+    peerIdLabel: o['source'] === 'fleet' ? DEFAULTS.peerIdLabel : (o['peerIdLabel'] as PeerIdMode),
     peerIdHashKey: o['peerIdHashKey'] as string | undefined,
     peerDeviceName: o['peerDeviceName'] !== false,
     processMetrics: o['processMetrics'] !== false,
@@ -383,6 +387,7 @@ function toConfig(o: Raw): Omit<CliConfig, 'warnings'> {
     },
   };
   checkCombinations(config);
+  checkDependentFlags(config, given);
   return config;
 }
 
@@ -419,6 +424,35 @@ function checkCombinations(c: Omit<CliConfig, 'warnings'>): void {
   if (c.ditto.authToken && !c.ditto.serverUrl) throw new ConfigError('--auth-token is only used with --server-url');
   if (c.ditto.serverUrl && !c.ditto.authToken) throw new ConfigError('--server-url needs --auth-token (or DITTO_EXPORTER_AUTH_TOKEN)');
   if (c.ditto.serverUrl && c.ditto.offlineLicenseToken) throw new ConfigError('use either --offline-license-token or --server-url, not both');
+}
+
+/**
+ * Flags that only matter with another setting. Given by the user (flag or variable) without it they
+ * would be silently ignored, so they are refused; at their defaults they are not.
+ */
+const DEPENDENT_FLAGS: ReadonlyArray<{ readonly flag: string; readonly needs: string; readonly met: (c: Omit<CliConfig, 'warnings'>) => boolean }> = [
+  { flag: '--otlp-interval', needs: 'an OTLP endpoint (--otlp-endpoint, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)', met: (c) => hasOtlpEndpoint(c.otlpEndpoint) },
+  { flag: '--publish-interval', needs: '--publish-health', met: (c) => c.publishHealth },
+  { flag: '--fleet-live-timeout', needs: '--fleet-live', met: (c) => c.fleet.live },
+  { flag: '--auth-provider', needs: '--auth-token and --server-url', met: (c) => c.ditto.authToken !== undefined },
+  { flag: '--simulate-churn', needs: '--simulate-devices above 0 (it connects and disconnects devices)', met: (c) => c.simulate.devices > 0 },
+  ...['--simulate-outage-after', '--simulate-outage-every'].map((flag) => ({ flag, needs: '--simulate-outage-duration above 0', met: (c: Omit<CliConfig, 'warnings'>) => c.simulate.outageDuration > 0 })),
+  ...['--simulate-outage-after', '--simulate-outage-duration', '--simulate-outage-every'].map((flag) => ({
+    flag,
+    needs: '--simulate-cloud-servers above 0 (an outage cuts the cloud servers off)',
+    met: (c: Omit<CliConfig, 'warnings'>) => c.simulate.cloudServers > 0,
+  })),
+];
+
+function checkDependentFlags(c: Omit<CliConfig, 'warnings'>, given: Given): void {
+  for (const { flag, needs, met } of DEPENDENT_FLAGS) {
+    const spec = FLAGS.find((f) => f.flags.split(' ')[0] === flag)!;
+    // A flag for another source is refused or warned about by checkSources already.
+    if (spec.sources && !spec.sources.includes(c.source)) continue;
+    const from = given(flag);
+    if (from === undefined || met(c)) continue;
+    throw new ConfigError(`${from === 'env' ? `${spec.env} (${flag})` : flag} is only used with ${needs}`);
+  }
 }
 
 function checkFleet(c: Omit<CliConfig, 'warnings'>): void {

@@ -4,6 +4,7 @@ import type { ByteWriter } from './exposition/byte-writer.js';
 import { isAscii } from './exposition/labels.js';
 import type { ExpositionFormat } from './exposition/format.js';
 import { PromClientBackend } from './backends/prom-client.js';
+import { checkOption, RANGES } from './bounds.js';
 import { buildBeacon, type HealthBeacon } from './collectors/beacon.js';
 import type { ExporterInfo, ScrapeView } from './collectors/families/index.js';
 import type { Snapshot } from './collectors/snapshot.js';
@@ -130,12 +131,18 @@ export class SyncExporter {
     this.logger = options.logger ?? silentLogger;
     // Checked before anything is registered anywhere, so a refused option leaves nothing behind.
     this.publishHealth = options.publishHealth ?? false;
-    this.publishIntervalMs = positive(options.publishInterval ?? DEFAULTS.publishInterval, 'publishInterval') * 1000;
+    // The same ranges as the CLI flags (bounds.ts): past 2^31-1 ms a timer would fire after 1 ms.
+    this.maxSnapshotAge = checkOption(options.maxSnapshotAge ?? DEFAULTS.maxSnapshotAge, 'maxSnapshotAge', RANGES.maxSnapshotAge);
+    this.stallAfter = checkOption(options.stallAfter ?? DEFAULTS.stallAfter, 'stallAfter', RANGES.stallAfter);
+    this.refreshTimeout = checkOption(options.refreshTimeout ?? DEFAULTS.refreshTimeout, 'refreshTimeout', RANGES.refreshTimeout);
+    const maxPeers = checkOption(options.maxPeers ?? DEFAULTS.maxPeers, 'maxPeers', RANGES.maxPeers);
+    const maxTrackedCommits = checkOption(options.maxTrackedCommits ?? DEFAULTS.maxTrackedCommits, 'maxTrackedCommits', RANGES.maxTrackedCommits);
+    this.publishIntervalMs = checkOption(options.publishInterval ?? DEFAULTS.publishInterval, 'publishInterval', RANGES.publishInterval) * 1000;
     if (this.publishHealth && !source.publishHealth) throw new TypeError(`publishHealth needs a source with a Ditto instance (the ditto source), not ${source.kind}`);
     if (options.engineMetrics) {
       const url = parseEngineUrl(options.engineMetrics.url);
-      const timeoutMs = positive(options.engineMetrics.timeout ?? DEFAULTS.engineTimeout, 'engineMetrics.timeout') * 1000;
-      const maxBytes = positiveInteger(options.engineMetrics.maxBytes ?? DEFAULT_ENGINE_MAX_BYTES, 'engineMetrics.maxBytes');
+      const timeoutMs = checkOption(options.engineMetrics.timeout ?? DEFAULTS.engineTimeout, 'engineMetrics.timeout', RANGES.engineTimeout) * 1000;
+      const maxBytes = checkOption(options.engineMetrics.maxBytes ?? DEFAULT_ENGINE_MAX_BYTES, 'engineMetrics.maxBytes', RANGES.engineMaxBytes);
       this.engine = new EngineState({ url: url.href, logger: this.logger, fetch: () => fetchEngineText(url, { timeoutMs, maxBytes }) });
     }
     this.logLimiter = new LogLimiter((kind, suppressed, seconds) =>
@@ -149,13 +156,10 @@ export class SyncExporter {
       // them. Only a registry the exporter made is its to change.
       if (ownsRegistry) for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
     }
-    this.maxSnapshotAge = positive(options.maxSnapshotAge ?? DEFAULTS.maxSnapshotAge, 'maxSnapshotAge');
-    this.stallAfter = positive(options.stallAfter ?? DEFAULTS.stallAfter, 'stallAfter');
-    this.refreshTimeout = positive(options.refreshTimeout ?? DEFAULTS.refreshTimeout, 'refreshTimeout');
     this.peerIdMode = options.peerIdLabel ?? DEFAULTS.peerIdLabel;
     this.state = new SyncState({
-      maxPeers: positiveInteger(options.maxPeers ?? DEFAULTS.maxPeers, 'maxPeers'),
-      maxTrackedCommits: positiveInteger(options.maxTrackedCommits ?? DEFAULTS.maxTrackedCommits, 'maxTrackedCommits'),
+      maxPeers,
+      maxTrackedCommits,
       peerLabels: peerLabeler(this.peerIdMode, options.peerIdHashKey),
       onError: (error, context) => {
         if (this.logLimiter.allow(`error while ${context}`)) this.logger.error({ err: error }, `error while ${context}`);
@@ -401,14 +405,4 @@ export class SyncExporter {
       down: () => this.state.markDown(),
     };
   }
-}
-
-function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
-  return value;
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  return value;
 }

@@ -1,3 +1,5 @@
+// Imported first by the bin entry (cli.ts), before anything else loads: keep it free of imports.
+
 /**
  * Stop signals from the first instant of the process: SIGTERM, SIGINT and SIGHUP all ask for a
  * graceful stop (the exporter re-reads nothing at run time, so there is no reload for SIGHUP to
@@ -56,7 +58,12 @@ export class Lifecycle {
     return outcome;
   }
 
-  /** Waits (at most `timeoutMs`) for abandoned steps to finish and for what they produced to be released. */
+  /** A release to wait for in settle(), under its deadline (a store being closed, say). */
+  track(release: Promise<unknown>): void {
+    this.releases.push(release.catch(() => {}));
+  }
+
+  /** Waits (at most `timeoutMs`) for abandoned steps to finish, for what they produced to be released, and for tracked releases. */
   async settle(timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
@@ -89,4 +96,9 @@ export class Lifecycle {
       }
     }
   }
+}
+
+/** The one plain line for a stop before the logger exists (nothing is open yet); exit 0 follows. */
+export function stoppedBeforeStartLine(signal: string, step: string): string {
+  return `ditto-sync-exporter: stop signal ${signal} while ${step}, before anything was opened; stopped`;
 }

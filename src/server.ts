@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { CollectionError } from './backends/backend.js';
+import { checkOption, RANGES } from './bounds.js';
 import type { SyncExporter } from './exporter.js';
 import { ConnectionTracker } from './http/connections.js';
 import type { HttpStats } from './http/http-stats.js';
@@ -20,6 +21,9 @@ export const SERVER_DEFAULTS = Object.freeze({
   /** How long in-flight responses get after a stop signal. */
   shutdownGraceSeconds: 10,
 });
+
+/** closeServer's grace in milliseconds: the range of --shutdown-grace. */
+const SHUTDOWN_GRACE_MS = { min: RANGES.shutdownGrace.min * 1000, max: RANGES.shutdownGrace.max * 1000, unit: 'ms' } as const;
 
 /** Seconds a scraper refused by the concurrency cap is asked to wait. */
 const RETRY_AFTER_SECONDS = 1;
@@ -59,7 +63,7 @@ export interface RouterOptions {
 export function createRouter(exporter: SyncExporter, logger?: Logger, options: RouterOptions = {}): Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   const maxScrapes = options.maxConcurrentScrapes ?? SERVER_DEFAULTS.maxConcurrentScrapes;
-  if (!Number.isInteger(maxScrapes) || maxScrapes < 1) throw new RangeError(`maxConcurrentScrapes must be a positive integer, got ${maxScrapes}`);
+  checkOption(maxScrapes, 'maxConcurrentScrapes', RANGES.maxConcurrentScrapes);
   const stats = exporter.http;
   stats.used = true;
   const shared = new SharedScrapes(exporter, stats);
@@ -164,7 +168,7 @@ export async function listen(app: express.Express, options: ListenOptions): Prom
   server.headersTimeout = headersTimeout;
   server.keepAliveTimeout = 5_000;
   const maxConnections = options.maxConnections ?? SERVER_DEFAULTS.maxConnections;
-  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new RangeError(`maxConnections must be a positive integer, got ${maxConnections}`);
+  checkOption(maxConnections, 'maxConnections', RANGES.maxConnections);
   trackers.set(server, new ConnectionTracker(server, { maxConnections, stats: options.stats }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -188,6 +192,7 @@ export function boundPort(server: Server): number {
  * ends. Resolves when no connection is left.
  */
 export async function closeServer(server: Server, graceMs: number = SERVER_DEFAULTS.shutdownGraceSeconds * 1000): Promise<void> {
+  checkOption(graceMs, 'graceMs', SHUTDOWN_GRACE_MS);
   const tracker = trackers.get(server);
   if (tracker) {
     await tracker.drain(graceMs);

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { hasOtlpEndpoint, resolveOtlpEndpoint } from '../src/backends/otlp-endpoint.js';
 import { MAX_TIMER_MS } from '../src/config-parsers.js';
 import { configErrorLine, FLAGS, parseConfig } from '../src/config.js';
 import { runCli } from './helpers/cli.js';
@@ -24,12 +25,16 @@ function refusal(args: string[]): string | undefined {
 /** Flags whose value is a number, told by their placeholder. */
 const NUMERIC = FLAGS.filter((f) => /<(n|seconds|ms|p|per-second)>$/.test(f.flags));
 const name = (f: (typeof FLAGS)[number]) => f.flags.split(' ')[0]!;
-/** The source a flag needs, so a value check is not refused for the combination instead. */
+const FLEET = ['--fleet-url', 'https://fleet.invalid/app', '--fleet-api-key-file', SCENARIO];
+/** What a flag needs besides its source, so a value check is not refused for the combination instead. */
+const FLAG_NEEDS: Record<string, string[]> = { '--otlp-interval': ['--otlp-endpoint', 'http://127.0.0.1:4318'], '--publish-interval': ['--publish-health'], '--fleet-live-timeout': ['--fleet-live'] };
+/** The source a flag needs, and what else it needs, so a value check is not refused for the combination instead. */
 const withSource = (f: (typeof FLAGS)[number]): string[] => {
-  if (!f.sources || f.sources.includes('ditto')) return [];
+  const also = FLAG_NEEDS[name(f)] ?? [];
+  if (!f.sources || f.sources.includes('ditto')) return also;
   const source = f.sources[0]!;
-  const needs: Record<string, string[]> = { replay: ['--replay', SCENARIO], fleet: ['--fleet-url', 'https://fleet.invalid/app', '--fleet-api-key-file', SCENARIO, '--total-shards', '10000'] };
-  return ['--source', source, ...(needs[source] ?? [])];
+  const needs: Record<string, string[]> = { replay: ['--replay', SCENARIO], fleet: [...FLEET, '--total-shards', '10000'] };
+  return ['--source', source, ...(needs[source] ?? []), ...also];
 };
 
 describe('every numeric flag has documented bounds', () => {
@@ -124,6 +129,108 @@ describe('nonsensical combinations are refused at start-up', () => {
       'DITTO_EXPORTER_TCP_LISTEN is set but only used with --source ditto; ignored with --source simulate',
     ]);
     expect(parseConfig([]).warnings).toEqual([]);
+  });
+});
+
+describe('flags that only matter with another setting are refused without it', () => {
+  // No OTLP endpoint from the environment either, unless a test sets one.
+  const noOtlpEnv = () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', '');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', '');
+  };
+
+  it.each([
+    [['--otlp-interval', '30'], '--otlp-interval is only used with an OTLP endpoint (--otlp-endpoint, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)'],
+    [['--publish-interval', '30'], '--publish-interval is only used with --publish-health'],
+    [['--source', 'fleet', ...FLEET, '--fleet-live-timeout', '5'], '--fleet-live-timeout is only used with --fleet-live'],
+    [['--auth-provider', 'portal'], '--auth-provider is only used with --auth-token and --server-url'],
+    [['--source', 'simulate', '--simulate-devices', '0', '--simulate-churn', '0.5'], '--simulate-churn is only used with --simulate-devices above 0 (it connects and disconnects devices)'],
+    [['--source', 'simulate', '--simulate-outage-duration', '0', '--simulate-outage-after', '60'], '--simulate-outage-after is only used with --simulate-outage-duration above 0'],
+    [['--source', 'simulate', '--simulate-outage-duration', '0', '--simulate-outage-every', '60'], '--simulate-outage-every is only used with --simulate-outage-duration above 0'],
+    [['--source', 'simulate', '--simulate-cloud-servers', '0', '--simulate-outage-duration', '60'], '--simulate-outage-duration is only used with --simulate-cloud-servers above 0 (an outage cuts the cloud servers off)'],
+  ])('refuses %j', (args, line) => {
+    noOtlpEnv();
+    expect(refusal(args)).toBe(line);
+  });
+
+  it('accepts each with what it needs, and never refuses a flag left at its default', () => {
+    noOtlpEnv();
+    expect(refusal(['--otlp-interval', '30', '--otlp-endpoint', 'http://127.0.0.1:4318'])).toBeUndefined();
+    expect(refusal(['--publish-interval', '30', '--publish-health'])).toBeUndefined();
+    expect(refusal(['--source', 'fleet', ...FLEET, '--fleet-live', '--fleet-live-timeout', '5'])).toBeUndefined();
+    expect(refusal(['--auth-provider', 'portal', '--auth-token', 't', '--server-url', 'https://x.example'])).toBeUndefined();
+    // Each prerequisite switched off alone: the dependent flags keep their defaults.
+    expect(refusal([])).toBeUndefined();
+    expect(refusal(['--source', 'fleet', ...FLEET])).toBeUndefined();
+    expect(refusal(['--source', 'simulate', '--simulate-devices', '0'])).toBeUndefined();
+    expect(refusal(['--source', 'simulate', '--simulate-outage-duration', '0'])).toBeUndefined();
+    expect(refusal(['--source', 'simulate', '--simulate-cloud-servers', '0'])).toBeUndefined();
+  });
+
+  it('counts an OTLP endpoint from either OpenTelemetry variable or DITTO_EXPORTER_OTLP_ENDPOINT', () => {
+    for (const variable of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'DITTO_EXPORTER_OTLP_ENDPOINT']) {
+      noOtlpEnv();
+      vi.stubEnv(variable, 'http://collector.example:4318');
+      expect(refusal(['--otlp-interval', '30']), variable).toBeUndefined();
+      vi.unstubAllEnvs();
+    }
+    noOtlpEnv();
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', '  ');
+    expect(refusal(['--otlp-interval', '30'])).toMatch(/only used with an OTLP endpoint/);
+  });
+
+  it('hasOtlpEndpoint is true exactly when resolveOtlpEndpoint gives a URL or refuses one', () => {
+    const values = [undefined, '', ' ', 'http://c.example:4318', 'ftp://c.example'];
+    for (const explicit of values)
+      for (const metrics of values)
+        for (const general of values) {
+          const env = { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: metrics, OTEL_EXPORTER_OTLP_ENDPOINT: general };
+          let resolves: boolean;
+          try {
+            resolves = resolveOtlpEndpoint(explicit, env) !== undefined;
+          } catch {
+            resolves = true;
+          }
+          expect(hasOtlpEndpoint(explicit, env), JSON.stringify([explicit, env])).toBe(resolves);
+        }
+  });
+
+  it('refuses a variable set without what it needs, naming the variable and its flag', () => {
+    noOtlpEnv();
+    vi.stubEnv('DITTO_EXPORTER_PUBLISH_INTERVAL', '30');
+    expect(refusal([])).toBe('DITTO_EXPORTER_PUBLISH_INTERVAL (--publish-interval) is only used with --publish-health');
+    vi.stubEnv('DITTO_EXPORTER_OTLP_INTERVAL', '30');
+    expect(refusal(['--publish-health'])).toMatch(/^DITTO_EXPORTER_OTLP_INTERVAL \(--otlp-interval\) is only used with an OTLP endpoint/);
+  });
+
+  it('leaves a variable for another source to the source check (a warning, not a refusal)', () => {
+    vi.stubEnv('DITTO_EXPORTER_PUBLISH_INTERVAL', '30');
+    vi.stubEnv('DITTO_EXPORTER_FLEET_LIVE_TIMEOUT', '5');
+    expect(parseConfig(['--source', 'simulate']).warnings).toEqual([
+      'DITTO_EXPORTER_FLEET_LIVE_TIMEOUT is set but only used with --source fleet; ignored with --source simulate',
+      'DITTO_EXPORTER_PUBLISH_INTERVAL is set but only used with --source ditto; ignored with --source simulate',
+    ]);
+  });
+
+  it.each(['--max-peers 5', '--max-tracked-commits 5', '--max-snapshot-age 5', '--refresh-timeout 5', '--stall-after 5', '--peer-id-label none'])(
+    'refuses %s with --source fleet, which reads no system:data_sync_info',
+    (flag) => {
+      expect(refusal(['--source', 'fleet', ...FLEET, ...flag.split(' ')])).toBe(`${flag.split(' ')[0]} is only used with --source ditto or replay or simulate, not with --source fleet`);
+    },
+  );
+
+  it('ignores DITTO_EXPORTER_PEER_ID_LABEL with --source fleet, as it warns', () => {
+    vi.stubEnv('DITTO_EXPORTER_PEER_ID_LABEL', 'hash');
+    const config = parseConfig(['--source', 'fleet', ...FLEET]);
+    expect(config.warnings).toEqual(['DITTO_EXPORTER_PEER_ID_LABEL is set but only used with --source ditto or replay or simulate; ignored with --source fleet']);
+    expect(config.peerIdLabel).toBe('full');
+  });
+
+  it('the CLI exits 2 with one line naming the flags', async () => {
+    const { code, stdout, stderr } = await runCli(['--source', 'simulate', '--otlp-interval', '30'], { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: '' });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('ditto-sync-exporter: --otlp-interval is only used with an OTLP endpoint (--otlp-endpoint, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)\n');
   });
 });
 

@@ -297,7 +297,7 @@ describe('storage at scrape time', () => {
   });
 
   it('a read that outlasts refreshTimeout does not hold the scrape: storage is reported failing', async () => {
-    const { source, exporter, scrape } = manual({ refreshTimeout: 0.05, storage: () => new Promise(() => {}) });
+    const { source, exporter, scrape } = manual({ refreshTimeout: 0.1, storage: () => new Promise(() => {}) });
     await exporter.start();
     source.sink!.tick({ rows: ROWS, readAt: source.clock });
     const s = await scrape();

@@ -94,18 +94,29 @@ describe('bounded shutdown of the CLI', () => {
   });
 
   it('a reader that does not read within the grace is cut off when it ends, and the exporter still exits 0', async () => {
-    const cli = await startCli(['--source', 'replay', '--replay', bigReplay(10_000), '--max-peers', '10000', '--log-level', 'warn', '--shutdown-grace', '1'], {
+    const graceSeconds = 2;
+    const cli = await startCli(['--source', 'replay', '--replay', bigReplay(10_000), '--max-peers', '10000', '--log-level', 'warn', '--shutdown-grace', String(graceSeconds)], {
       isUp: async (base) => (await fetch(`${base}/readyz`)).ok,
     });
     const reader = rawClient(cli.port, 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
     await reader.headersDone;
-    reader.socket.pause();
+    reader.socket.pause(); // never reads while the exporter drains
+    expect(reader.state.contentLength).toBeGreaterThan(8_000_000);
     const exited = exitOf(cli.child);
+    const signalled = performance.now();
     cli.child.kill('SIGTERM');
-    const result = await within(exited, 20_000);
+    const result = await within(exited, 20_000 + graceSeconds * 1000);
     if (result === 'timeout') cli.child.kill('SIGKILL');
     expect(result === 'timeout' ? 'timeout' : result.code).toBe(0);
-    reader.socket.destroy();
+    const { at } = result as Awaited<typeof exited>;
+    // The response in progress had its whole grace (a lower bound only; the child's timer starts
+    // after this clock's, so only timer slack needs the 100 ms).
+    expect(at - signalled).toBeGreaterThanOrEqual(graceSeconds * 1000 - 100);
+    // What the socket buffers held arrives now; the rest of the body never does.
+    reader.socket.resume();
+    expect(await within(reader.closed, 20_000)).not.toBe('timeout');
+    expect(reader.state.bodyBytes).toBeGreaterThan(0);
+    expect(reader.state.bodyBytes).toBeLessThan(reader.state.contentLength);
   });
 
   it('a second signal during the shutdown closes every connection at once; cleanup still runs and the exit is 0', async () => {
@@ -156,6 +167,59 @@ describe('bounded shutdown of the CLI', () => {
     const second = await startCli(['--persistence-dir', store, '--log-level', 'warn']);
     expect(second.output()).not.toContain('File already locked');
     expect(await second.stop()).toBe(0);
+  });
+});
+
+/** Runs the CLI to its exit (SIGKILL after the guard), with extra node options before the entry. */
+async function runToExit(nodeArgs: string[], args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/cli.js', ...args, '--listen', '127.0.0.1:0'], { cwd: ROOT, env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = exitOf(child);
+  const result = await within(exited, 20_000);
+  if (result === 'timeout') child.kill('SIGKILL');
+  return { result: result === 'timeout' ? 'timeout' : [result.code, result.signal], stdout, stderr };
+}
+
+describe('stop signals from the first instant of start-up', () => {
+  /** The plain line for a stop before the logger exists: seen by the entry, or by the CLI before it makes the logger. */
+  const stopLine = /^ditto-sync-exporter: stop signal SIGTERM while loading, before anything was opened; stopped\n$/;
+
+  // Each instant is a module of the CLI being loaded (a load hook sends the signal), not a time:
+  // before, the signal handler was installed only after all of them, and each of these exited 143
+  // with no line. (A signal within Node's own bootstrap, before dist/cli.js runs, still gets Node's
+  // default: no JavaScript can handle it. SIGTERM right after spawn() lands there.)
+  it.each(['dist/cli-main.js', 'node_modules/commander/', 'node_modules/pino/', 'node_modules/express/', 'node_modules/prom-client/', 'dist/server.js'])(
+    'SIGTERM while %s loads: exit 0 with one plain line on stderr',
+    async (module) => {
+      const run = await runToExit(['--import', './test/fixtures/signal-at-load.mjs'], ['--source', 'simulate'], { SIGNAL_AT_LOAD: module });
+      expect(run.result).toEqual([0, null]);
+      expect(run.stderr).toMatch(stopLine);
+      expect(run.stdout).toBe('');
+    },
+  );
+
+  it('SIGTERM while the web config stack loads: exit 0 with one plain line (the logger does not exist yet)', async () => {
+    const web = join(scratch, 'web.yml');
+    writeFileSync(web, 'tls_server_config: {}\n');
+    const run = await runToExit(['--import', './test/fixtures/signal-at-load.mjs'], ['--source', 'simulate', '--web.config.file', web], { SIGNAL_AT_LOAD: 'node_modules/yaml/' });
+    expect(run.result).toEqual([0, null]);
+    // Before: exit 0 and not a word.
+    expect(run.stderr).toBe('ditto-sync-exporter: stop signal SIGTERM while reading the web config, before anything was opened; stopped\n');
+    expect(run.stdout).toBe('');
+  });
+
+  it('SIGTERM while the OpenTelemetry backend loads (the logger exists): exit 0 with a log line, never serving', async () => {
+    const run = await runToExit(['--import', './test/fixtures/signal-at-load.mjs'], ['--source', 'simulate', '--backend', 'otel', '--log-level', 'info'], {
+      SIGNAL_AT_LOAD: 'node_modules/@opentelemetry/sdk-metrics/',
+    });
+    expect(run.result).toEqual([0, null]);
+    expect(run.stdout).toMatch(/"signal":"SIGTERM","step":"starting the source","msg":"stop signal while starting the source: releasing what is open"/);
+    expect(run.stdout).toContain('"msg":"stopped"');
+    expect(run.stdout).not.toContain('serving /metrics');
+    expect(run.stderr).toBe('');
   });
 });
 

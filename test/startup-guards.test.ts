@@ -4,11 +4,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { stopBeforeListening } from '../src/cli-main.js';
+import { SyncExporter } from '../src/exporter.js';
 import { Lifecycle, type SignalSource } from '../src/lifecycle.js';
+import type { Logger } from '../src/logger.js';
 import { checkFreeSpace, DittoConfigError, DittoEnvironmentError, MIN_FREE_BYTES, openDitto } from '../src/sources/ditto-open.js';
 import { loadWebConfig } from '../src/web/web-config-load.js';
 import { WebConfigError } from '../src/web/web-config.js';
 import { ROOT, runCli, startCli } from './helpers/cli.js';
+import { ManualSource } from './helpers/fake-source.js';
 import { SCENARIO } from './helpers/replay-exporter.js';
 import { haveBinary } from './helpers/tools.js';
 
@@ -166,6 +170,51 @@ describe('Lifecycle', () => {
     emitter.emit('SIGTERM');
     await step;
     expect(await lifecycle.settle(50)).toBe(false);
+    lifecycle.dispose();
+  });
+});
+
+describe('a stop before the port listens', () => {
+  const fakeSignals = () => new EventEmitter() as unknown as SignalSource;
+  /** A logger that keeps its messages. */
+  const recording = () => {
+    const lines: string[] = [];
+    const log = (_obj: unknown, msg?: string) => void lines.push(msg ?? String(_obj));
+    return { lines, logger: { debug: log, info: log, warn: log, error: log } as unknown as Logger };
+  };
+  /** Resolves with `value`, or 'timeout' after `ms`: the test's hang guard, far above the deadline. */
+  const within = <T,>(promise: Promise<T>, ms: number) => Promise.race([promise, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms).unref())]);
+
+  it('is bounded when the source never finishes closing: exit 1 after the deadline, with a log line', async () => {
+    const source = new ManualSource();
+    source.close = () => new Promise<void>(() => {});
+    const exporter = new SyncExporter(source, { collectDefaultMetrics: false });
+    await exporter.start();
+    const lifecycle = new Lifecycle(fakeSignals());
+    const { lines, logger } = recording();
+    // Before: only the abandoned steps had a deadline; this waited on close() for ever.
+    const code = await within(stopBeforeListening(lifecycle, logger, { signal: 'SIGTERM', step: 'starting the source' }, () => exporter.close(), 100), 10_000);
+    expect(code).toBe(1);
+    expect(lines).toEqual(['stop signal while starting the source: releasing what is open', 'releasing what was open did not finish within 0.1s; exiting']);
+    lifecycle.dispose();
+  });
+
+  it('waits for the release before it says stopped', async () => {
+    const lifecycle = new Lifecycle(fakeSignals());
+    const { logger } = recording();
+    let released = false;
+    const release = () => new Promise<void>((resolve) => setTimeout(() => resolve(void (released = true)), 20));
+    expect(await within(stopBeforeListening(lifecycle, logger, { signal: 'SIGINT', step: 'binding the port' }, release, 5_000), 10_000)).toBe(0);
+    expect(released).toBe(true);
+    lifecycle.dispose();
+  });
+
+  it('exit 0 once released; a release that fails is logged, not thrown', async () => {
+    const lifecycle = new Lifecycle(fakeSignals());
+    const { lines, logger } = recording();
+    const code = await stopBeforeListening(lifecycle, logger, { signal: 'SIGTERM', step: 'binding the port' }, () => Promise.reject(new Error('boom')), 5_000);
+    expect(code).toBe(0);
+    expect(lines).toEqual(['stop signal while binding the port: releasing what is open', 'releasing failed', 'stopped']);
     lifecycle.dispose();
   });
 });

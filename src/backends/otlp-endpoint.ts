@@ -39,3 +39,11 @@ export function resolveOtlpEndpoint(explicit: string | undefined, env: Readonly<
   if (general) return withSignalPath(parseHttpUrl(general, 'OTEL_EXPORTER_OTLP_ENDPOINT'));
   return undefined;
 }
+
+/**
+ * Whether an OTLP endpoint is set anywhere (the flag or either variable), usable or not: exactly
+ * when resolveOtlpEndpoint returns a URL or throws.
+ */
+export function hasOtlpEndpoint(explicit: string | undefined, env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  return [explicit, env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'], env['OTEL_EXPORTER_OTLP_ENDPOINT']].some((v) => v !== undefined && v.trim() !== '');
+}

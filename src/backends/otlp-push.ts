@@ -5,6 +5,7 @@ import type { ScrapeView } from '../collectors/families/index.js';
 import type { Logger } from '../logger.js';
 import type { SyncState } from '../state/sync-state.js';
 import { ViewMetricProducer } from './otel-producer.js';
+import { checkOption, RANGES } from '../bounds.js';
 import { exporterResource } from './otel-resource.js';
 import { resolveOtlpEndpoint } from './otlp-endpoint.js';
 
@@ -92,6 +93,8 @@ class ReportingExporter implements PushMetricExporter {
   selectAggregation: PushMetricExporter['selectAggregation'] = (t) => this.inner.selectAggregation(t);
 }
 
+const OTLP_INTERVAL_MS = { min: RANGES.otlpInterval.min * 1000, max: RANGES.otlpInterval.max * 1000, unit: 'ms' } as const;
+
 /**
  * Pushes the exporter's families over OTLP/HTTP (JSON) every `intervalMs`, from the same
  * ScrapeView and family emitters as /metrics. Works beside either pull backend or alone.
@@ -102,7 +105,8 @@ export function startOtlpPush(options: OtlpPushOptions): OtlpPush {
     throw new TypeError('no OTLP endpoint: give --otlp-endpoint or set OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT');
   }
   const intervalMs = options.intervalMs;
-  if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new RangeError(`OTLP push interval must be a positive number of milliseconds, got ${intervalMs}`);
+  // The range of --otlp-interval, in milliseconds.
+  checkOption(intervalMs, 'intervalMs', OTLP_INTERVAL_MS);
   const timeoutMs = options.timeoutMs ?? Math.min(intervalMs, 10_000);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > intervalMs) {
     throw new RangeError(`OTLP push timeout must be positive and at most the interval (${intervalMs} ms), got ${timeoutMs}`);

@@ -1,3 +1,4 @@
+import { checkOption, RANGES, type OptionRange } from '../bounds.js';
 import { presenceGraph, storageRows, type SimPresenceGraph, type SimSystemInfoRow } from './mesh-device.js';
 import { seededRandom } from './seeded-random.js';
 
@@ -21,6 +22,17 @@ export interface MeshOptions {
   readonly outageEvery: number;
   readonly seed: number;
 }
+
+const MESH_RANGES: Readonly<Record<keyof MeshOptions, OptionRange>> = {
+  devices: RANGES.simulateDevices,
+  cloudServers: RANGES.simulateCloudServers,
+  writeRate: RANGES.simulateWriteRate,
+  churn: RANGES.simulateChurn,
+  outageAfter: RANGES.simulateOutage,
+  outageDuration: RANGES.simulateOutage,
+  outageEvery: RANGES.simulateOutage,
+  seed: RANGES.simulateSeed,
+};
 
 export const DEFAULT_MESH: MeshOptions = Object.freeze({
   devices: 5,
@@ -86,10 +98,8 @@ export class MeshSimulator {
   private writeCarry = 0;
 
   constructor(readonly options: MeshOptions = DEFAULT_MESH) {
-    for (const [name, value] of Object.entries(options)) {
-      if (!Number.isFinite(value) || value < 0) throw new RangeError(`simulate ${name} must be a non-negative number, got ${value}`);
-    }
-    if (options.churn > 1) throw new RangeError(`simulate churn is a probability (0..1), got ${options.churn}`);
+    // The ranges of the --simulate-* flags: a mesh that memory holds.
+    for (const name of Object.keys(MESH_RANGES) as Array<keyof MeshOptions>) checkOption(options[name], `simulate ${name}`, MESH_RANGES[name]);
     this.random = seededRandom(options.seed);
     for (let i = 0; i < options.cloudServers; i++) this.peers.push(this.peer(true, i));
     for (let i = 0; i < options.devices; i++) {

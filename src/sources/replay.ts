@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { checkOption, RANGES } from '../bounds.js';
 import { LogLimiter } from '../log-limiter.js';
 import type { Logger } from '../logger.js';
 import { releasePendingFifoOpen } from './fifo.js';
@@ -29,7 +30,9 @@ export class ReplaySource implements SyncSource {
   private stream: ReturnType<typeof createReadStream> | undefined;
   private opened = false;
 
-  constructor(private readonly options: ReplayOptions) {}
+  constructor(private readonly options: ReplayOptions) {
+    if (options.maxLineBytes !== undefined) checkOption(options.maxLineBytes, 'maxLineBytes', RANGES.replayMaxLineBytes);
+  }
 
   get open(): boolean {
     return !this.closed;

@@ -1,3 +1,4 @@
+import { checkOption, RANGES } from '../bounds.js';
 import type { Logger } from '../logger.js';
 import type { RawStorage } from '../model.js';
 import { MeshSimulator, type MeshOptions } from './mesh-simulator.js';
@@ -20,7 +21,7 @@ export class SimulateSource implements SyncSource {
   private lastPresence = '';
 
   constructor(private readonly options: SimulateOptions) {
-    if (!Number.isFinite(options.tickMs) || options.tickMs < 10) throw new RangeError(`simulate tick must be at least 10 ms, got ${options.tickMs}`);
+    checkOption(options.tickMs, 'tickMs', RANGES.simulateTickMs);
     this.mesh = new MeshSimulator(options.mesh);
   }
 

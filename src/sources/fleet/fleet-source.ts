@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { checkOption, RANGES } from '../../bounds.js';
 import { LoopSlicer } from '../../exposition/loop-slicer.js';
 import type { FleetInventory } from '../../collectors/fleet-inventory.js';
 import { ONE_SHARD, checkShard, type Shard } from '../../collectors/fleet-shard.js';
@@ -90,15 +91,17 @@ export class FleetSource implements SyncSource {
   constructor(private readonly options: FleetSourceOptions) {
     this.logger = options.logger ?? silent;
     this.clock = options.clock ?? wallClock;
-    const interval = options.intervalSeconds ?? FLEET_DEFAULTS.intervalSeconds;
-    if (!Number.isFinite(interval) || interval <= 0) throw new RangeError(`intervalSeconds must be a positive number, got ${interval}`);
-    this.intervalMs = interval * 1000;
-    this.pageSize = options.pageSize ?? FLEET_DEFAULTS.pageSize;
+    // The ranges of the --fleet-* flags: past 2^31-1 ms a timer would fire after 1 ms.
+    this.intervalMs = checkOption(options.intervalSeconds ?? FLEET_DEFAULTS.intervalSeconds, 'intervalSeconds', RANGES.fleetInterval) * 1000;
+    this.pageSize = checkOption(options.pageSize ?? FLEET_DEFAULTS.pageSize, 'pageSize', RANGES.fleetPageSize);
     this.live = options.live ?? false;
-    this.liveTimeoutMs = (options.liveTimeoutSeconds ?? FLEET_DEFAULTS.liveTimeoutSeconds) * 1000;
+    this.liveTimeoutMs = checkOption(options.liveTimeoutSeconds ?? FLEET_DEFAULTS.liveTimeoutSeconds, 'liveTimeoutSeconds', RANGES.fleetLiveTimeout) * 1000;
+    const requestTimeoutMs = checkOption(options.requestTimeoutSeconds ?? FLEET_DEFAULTS.requestTimeoutSeconds, 'requestTimeoutSeconds', RANGES.fleetRequestTimeout) * 1000;
+    const retries = checkOption(options.retries ?? FLEET_DEFAULTS.retries, 'retries', RANGES.fleetRetries);
+    const maxDevices = checkOption(options.maxDevices ?? FLEET_DEFAULTS.maxDevices, 'maxDevices', RANGES.maxDevices);
     this.state = new FleetState({
       shard: checkShard(options.shard ?? ONE_SHARD),
-      maxDevices: options.maxDevices ?? FLEET_DEFAULTS.maxDevices,
+      maxDevices,
       deviceIdLabel: options.deviceIdLabel ?? 'full',
       hashKey: options.hashKey,
       liveEnabled: this.live,
@@ -106,8 +109,8 @@ export class FleetSource implements SyncSource {
     this.client = new DittoServerClient({
       baseUrl: options.url,
       apiKey: () => this.key,
-      timeoutMs: (options.requestTimeoutSeconds ?? FLEET_DEFAULTS.requestTimeoutSeconds) * 1000,
-      retries: options.retries ?? FLEET_DEFAULTS.retries,
+      timeoutMs: requestTimeoutMs,
+      retries,
       backoffMs: options.backoffMs,
       random: options.random,
       fetch: options.fetch,
