@@ -20,6 +20,8 @@ export type AttachOptions = ExporterOptions & {
   readonly trackWrites?: boolean;
   /** The router's /metrics requests in progress at most; more get 503 with Retry-After (default 16). */
   readonly maxConcurrentScrapes?: number;
+  /** Seconds a /metrics response of the router may take, render and send, before its connection is closed (default 60). */
+  readonly scrapeSendTimeout?: number;
 };
 
 export interface AttachedSyncExporter {
@@ -86,7 +88,7 @@ export async function attachSyncExporter(ditto: Ditto, options: AttachOptions = 
     exporter,
     source,
     registry: exporter.registry,
-    router: createRouter(exporter, logger, { maxConcurrentScrapes: options.maxConcurrentScrapes }),
+    router: createRouter(exporter, logger, { maxConcurrentScrapes: options.maxConcurrentScrapes, scrapeSendTimeout: options.scrapeSendTimeout }),
     trackCommit,
     instrumentStore,
     metrics: (format: ExpositionFormat = 'prometheus') => exporter.scrape(format),

@@ -41,6 +41,8 @@ export const RANGES = Object.freeze({
   shutdownGrace: seconds(0, 3_600, true),
   maxConnections: count(1, 65_536),
   maxConcurrentScrapes: count(1, 10_000),
+  // Render and send of one /metrics response; Prometheus' own scrape timeout is at most its interval.
+  scrapeSendTimeout: seconds(1, 3_600, true),
   // V8 strings hold at most 2^29-24 characters; a line is decoded into one.
   replayMaxLineBytes: count(1, 256 * 1024 * 1024),
   simulateDevices: count(0, 100_000),

@@ -165,7 +165,7 @@ export async function main(argv: readonly string[], lifecycle: Lifecycle): Promi
       push = startOtlpPush({ target: exporter, endpoint: otlpEndpoint, intervalMs: config.otlpInterval * 1000, serviceInstanceId: source.localPeerId, logger });
       logger.info({ endpoint: push.endpoint, intervalSeconds: config.otlpInterval }, 'pushing metrics over OTLP/HTTP');
     }
-    const router = createRouter(exporter, logger, { maxConcurrentScrapes: config.maxConcurrentScrapes });
+    const router = createRouter(exporter, logger, { maxConcurrentScrapes: config.maxConcurrentScrapes, scrapeSendTimeout: config.scrapeSendTimeout });
     const app = createApp(webModule ? webModule.secureRouter(router, web, { logger, stats: exporter.http }) : router, logger);
     const listening = await lifecycle.step(
       listen(app, {

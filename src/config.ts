@@ -40,6 +40,7 @@ export interface CliConfig {
   readonly webConfigFile: string | undefined;
   readonly maxConnections: number;
   readonly maxConcurrentScrapes: number;
+  readonly scrapeSendTimeout: number;
   /** Seconds in-flight responses get after a stop signal. */
   readonly shutdownGrace: number;
   /** Problems worth a log line that do not stop start-up (variables for another source). */
@@ -155,6 +156,7 @@ export const BOUNDS = {
   shutdownGrace: seconds(RANGES.shutdownGrace),
   maxConnections: integer(RANGES.maxConnections),
   maxConcurrentScrapes: integer(RANGES.maxConcurrentScrapes),
+  scrapeSendTimeout: seconds(RANGES.scrapeSendTimeout),
   replayMaxLineBytes: integer(RANGES.replayMaxLineBytes),
   simulateDevices: integer(RANGES.simulateDevices),
   simulateCloudServers: integer(RANGES.simulateCloudServers),
@@ -202,6 +204,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { group: 'exporter', flags: '--web.config.file <path>', env: 'DITTO_EXPORTER_WEB_CONFIG_FILE', description: 'exporter-toolkit web config: TLS, basic auth, bearer token', parse: nonEmpty },
   { group: 'exporter', flags: '--max-connections <n>', env: 'DITTO_EXPORTER_MAX_CONNECTIONS', description: 'open HTTP connections at most; at the cap a new one evicts the oldest idle one, or is closed', default: SERVER_DEFAULTS.maxConnections, parse: BOUNDS.maxConnections },
   { group: 'exporter', flags: '--max-concurrent-scrapes <n>', env: 'DITTO_EXPORTER_MAX_CONCURRENT_SCRAPES', description: '/metrics requests in progress at most; more get 503 with Retry-After', default: SERVER_DEFAULTS.maxConcurrentScrapes, parse: BOUNDS.maxConcurrentScrapes },
+  { group: 'exporter', flags: '--scrape-send-timeout <seconds>', env: 'DITTO_EXPORTER_SCRAPE_SEND_TIMEOUT', description: 'a /metrics response may take this long, render and send; past it its connection is closed (a reader that stalls would hold a scrape slot)', default: SERVER_DEFAULTS.scrapeSendTimeoutSeconds, parse: BOUNDS.scrapeSendTimeout },
   { group: 'exporter', flags: '--shutdown-grace <seconds>', env: 'DITTO_EXPORTER_SHUTDOWN_GRACE', description: 'on SIGTERM/SIGINT/SIGHUP, in-flight responses get this long to finish before every connection is closed', default: SERVER_DEFAULTS.shutdownGraceSeconds, parse: BOUNDS.shutdownGrace },
   { group: 'exporter', flags: '--record <file>', env: 'DITTO_EXPORTER_RECORD', description: 'append every tick to this file in the replay format (for --source replay later)', parse: nonEmpty },
   { group: 'replay', flags: '--replay <file>', env: 'DITTO_EXPORTER_REPLAY', description: 'JSON Lines file (or FIFO) to replay (with --source replay)', parse: nonEmpty, sources: replay },
@@ -340,6 +343,7 @@ function toConfig(o: Raw, given: Given): Omit<CliConfig, 'warnings'> {
     webConfigFile: o['web.config.file'] as string | undefined,
     maxConnections: o['maxConnections'] as number,
     maxConcurrentScrapes: o['maxConcurrentScrapes'] as number,
+    scrapeSendTimeout: o['scrapeSendTimeout'] as number,
     shutdownGrace: o['shutdownGrace'] as number,
     record: o['record'] as string | undefined,
     replay: o['replay'] as string | undefined,

@@ -18,6 +18,8 @@ export const SERVER_DEFAULTS = Object.freeze({
   maxConnections: 512,
   /** /metrics requests in progress at most (renders of one snapshot are shared among them). */
   maxConcurrentScrapes: 16,
+  /** Seconds a /metrics response may take, render and send, before its connection is closed. */
+  scrapeSendTimeoutSeconds: 60,
   /** How long in-flight responses get after a stop signal. */
   shutdownGraceSeconds: 10,
 });
@@ -52,6 +54,11 @@ function securityHeaders(res: Response): void {
 export interface RouterOptions {
   /** /metrics requests in progress at most; more get 503 with Retry-After (default 16). */
   readonly maxConcurrentScrapes?: number;
+  /**
+   * Seconds a /metrics response may take, render and send (default 60). Past it the connection is
+   * closed: a client that reads slowly or not at all would otherwise hold a scrape slot for ever.
+   */
+  readonly scrapeSendTimeout?: number;
 }
 
 /**
@@ -64,6 +71,8 @@ export function createRouter(exporter: SyncExporter, logger?: Logger, options: R
   const router = express.Router({ caseSensitive: true, strict: true });
   const maxScrapes = options.maxConcurrentScrapes ?? SERVER_DEFAULTS.maxConcurrentScrapes;
   checkOption(maxScrapes, 'maxConcurrentScrapes', RANGES.maxConcurrentScrapes);
+  const sendTimeout = options.scrapeSendTimeout ?? SERVER_DEFAULTS.scrapeSendTimeoutSeconds;
+  checkOption(sendTimeout, 'scrapeSendTimeout', RANGES.scrapeSendTimeout);
   const stats = exporter.http;
   stats.used = true;
   const shared = new SharedScrapes(exporter, stats);
@@ -80,7 +89,15 @@ export function createRouter(exporter: SyncExporter, logger?: Logger, options: R
     }
     stats.scrapesInFlight++;
     const client = new AbortController();
+    // Node has no write timeout: a reader that stops reading would keep its slot, and 16 of them
+    // every scrape's, for as long as they like.
+    const deadline = setTimeout(() => {
+      stats.scrapesTimedOut++;
+      res.destroy();
+    }, sendTimeout * 1000);
+    deadline.unref();
     res.once('close', () => {
+      clearTimeout(deadline);
       stats.scrapesInFlight--;
       // Closed before the body was written: the client went away.
       if (!res.writableFinished) client.abort(new Error('the client went away'));

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import http from 'node:http';
+import net from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RenderOptions } from '../src/backends/backend.js';
@@ -42,9 +43,9 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await closeServer(server, 0);
 });
 
-async function serve(exporter: SyncExporter, maxConcurrentScrapes?: number): Promise<string> {
+async function serve(exporter: SyncExporter, maxConcurrentScrapes?: number, scrapeSendTimeout?: number): Promise<string> {
   await exporter.start();
-  const server = await listen(createApp(createRouter(exporter, undefined, { maxConcurrentScrapes })), { host: '127.0.0.1', port: 0, stats: exporter.http });
+  const server = await listen(createApp(createRouter(exporter, undefined, { maxConcurrentScrapes, scrapeSendTimeout })), { host: '127.0.0.1', port: 0, stats: exporter.http });
   servers.push(server);
   return `http://127.0.0.1:${boundPort(server)}`;
 }
@@ -176,6 +177,51 @@ describe('concurrent scrapes share renders', () => {
     expect(await outcome).toBe('aborted');
     await exporter.close();
   });
+});
+
+describe('--scrape-send-timeout', () => {
+  it('closes a response still rendering past the deadline, frees its slot and counts it', async () => {
+    const t = instrumented();
+    const base = await serve(t.exporter, 1, 1);
+    t.source.sink!.tick({ readAt: t.source.clock, rows: [row('a')] });
+    t.hold();
+    const stuck = get(`${base}/metrics`).then(
+      () => 'answered',
+      () => 'closed',
+    );
+    expect(await stuck).toBe('closed');
+    await waitFor(() => (t.exporter.http.scrapesInFlight === 0 ? true : undefined));
+    t.release();
+    // With a cap of one, the slot the stuck response held is free again.
+    const after = await get(`${base}/metrics`);
+    expect(after.status).toBe(200);
+    expect(valueOf(after.body.toString(), 'ditto_sync_exporter_scrapes_timed_out_total')).toBe(1);
+    await t.exporter.close();
+  });
+
+  it('a client that never reads a large body loses its connection at the deadline instead of holding the only slot', async () => {
+    const source = new ManualSource();
+    const exporter = new SyncExporter(source, { collectDefaultMetrics: false, maxPeers: 20_000 });
+    const base = await serve(exporter, 1, 1);
+    // About 20 MB: more than loopback's socket buffers hold, so the response cannot finish unread.
+    source.sink!.tick({ readAt: source.clock, rows: Array.from({ length: 20_000 }, (_, i) => row(`peer-${i}`.padEnd(40, 'x'), { synced: i, lastUpdate: source.clock - 1 })) });
+    const { port } = new URL(base);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    socket.pause();
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => {});
+    socket.write(`GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await waitFor(() => (exporter.http.scrapesTimedOut === 1 ? true : undefined), 60_000);
+    await waitFor(() => (exporter.http.scrapesInFlight === 0 ? true : undefined));
+    let received = 0;
+    socket.on('data', (c: Buffer) => (received += c.length));
+    socket.resume();
+    await closed;
+    const after = await get(`${base}/metrics`);
+    expect(after.status).toBe(200);
+    expect(received).toBeLessThan(after.body.length);
+    await exporter.close();
+  }, 120_000);
 });
 
 describe('concurrent-scrape load, short form of npm run concurrent', () => {

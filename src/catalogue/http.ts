@@ -12,6 +12,11 @@ export const HTTP = {
     ['reason'],
   ),
   scrapesRejected: f('ditto_sync_exporter_scrapes_rejected_total', 'counter', '/metrics requests answered 503 with Retry-After because --max-concurrent-scrapes were in progress.'),
+  scrapesTimedOut: f(
+    'ditto_sync_exporter_scrapes_timed_out_total',
+    'counter',
+    '/metrics responses cut off because rendering and sending them took longer than --scrape-send-timeout (a client that reads too slowly, or not at all).',
+  ),
   scrapesShared: f('ditto_sync_exporter_scrapes_shared_total', 'counter', '/metrics requests served by a render (and gzip) that a concurrent request of the same snapshot and format had started.'),
   rendersCancelled: f('ditto_sync_exporter_renders_cancelled_total', 'counter', 'Renders stopped part-way because every client waiting for them had gone away.'),
   authThrottled: f('ditto_sync_exporter_auth_throttled_total', 'counter', 'Basic-auth attempts answered 429 or 503 (not 401) because too many bcrypt checks were waiting.'),

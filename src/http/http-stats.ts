@@ -17,6 +17,8 @@ export class HttpStats {
   scrapesInFlight = 0;
   /** /metrics requests answered 503 by --max-concurrent-scrapes. */
   scrapesRejected = 0;
+  /** /metrics responses whose connection was closed because they outlasted --scrape-send-timeout. */
+  scrapesTimedOut = 0;
   /** /metrics requests served by a render another request had started. */
   scrapesShared = 0;
   /** Renders stopped because every client waiting for them went away. */
@@ -35,6 +37,7 @@ export class HttpStats {
           ])
         : undefined,
       scrapesRejected: this.scrapesRejected,
+      scrapesTimedOut: this.scrapesTimedOut,
       scrapesShared: this.scrapesShared,
       rendersCancelled: this.rendersCancelled,
       authThrottled: this.authThrottled,
@@ -48,6 +51,7 @@ export interface HttpView {
   readonly connections: number | undefined;
   readonly connectionsClosed: ReadonlyMap<'evicted' | 'rejected', number> | undefined;
   readonly scrapesRejected: number;
+  readonly scrapesTimedOut: number;
   readonly scrapesShared: number;
   readonly rendersCancelled: number;
   readonly authThrottled: number;
