@@ -7,6 +7,16 @@ export type PeerType = (typeof PEER_TYPES)[number];
 export const PEER_STATUSES = ['connected', 'not_connected', 'disabled', 'unknown'] as const;
 export type PeerStatus = (typeof PEER_STATUSES)[number];
 
+/** A zero for every peer type and status, to count sessions into. */
+export function emptyStatusCounts(): Record<PeerType, Record<PeerStatus, number>> {
+  const counts = {} as Record<PeerType, Record<PeerStatus, number>>;
+  for (const t of PEER_TYPES) {
+    counts[t] = {} as Record<PeerStatus, number>;
+    for (const s of PEER_STATUSES) counts[t][s] = 0;
+  }
+  return counts;
+}
+
 /** Why a whole row was left out. Anything else unusable only makes that field unknown. */
 export const ROW_UNUSABLE_REASONS = ['not_an_object', 'missing_id', 'bad_id', 'duplicate_id'] as const;
 export type RowUnusableReason = (typeof ROW_UNUSABLE_REASONS)[number];

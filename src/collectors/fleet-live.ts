@@ -3,7 +3,7 @@
  * Ditto Server's remote execute as one result per answering peer, validated with the same per-field
  * rules as local rows (parseRows).
  */
-import { PEER_STATUSES, PEER_TYPES, ROW_FIELDS, ROW_UNUSABLE_REASONS, type PeerStatus, type PeerType, type RowField, type RowUnusableReason } from '../model.js';
+import { emptyStatusCounts, ROW_FIELDS, ROW_UNUSABLE_REASONS, type PeerStatus, type PeerType, type RowField, type RowUnusableReason } from '../model.js';
 import { parseRows } from './rows.js';
 
 export const LIVE_OUTCOMES = ['answered', 'error', 'not_answered', 'unattributed'] as const;
@@ -45,14 +45,6 @@ export function hasError(error: unknown): boolean {
   return !isRecord(error) || typeof error['description'] === 'string' || Object.keys(error).length > 0;
 }
 
-function emptySessions(): Record<PeerType, Record<PeerStatus, number>> {
-  const counts = {} as Record<PeerType, Record<PeerStatus, number>>;
-  for (const t of PEER_TYPES) {
-    counts[t] = {} as Record<PeerStatus, number>;
-    for (const s of PEER_STATUSES) counts[t][s] = 0;
-  }
-  return counts;
-}
 
 /** Accumulates the answers of one round, batch by batch; `finish` freezes it. */
 export class LiveRoundBuilder {
@@ -87,7 +79,7 @@ export class LiveRoundBuilder {
       const parsed = parseRows(items, this.clock);
       for (const [reason, n] of parsed.rowsUnusable) this.rowsUnusable.set(reason, this.rowsUnusable.get(reason)! + n);
       for (const [field, n] of parsed.fieldsUnusable) this.fieldsUnusable.set(field, this.fieldsUnusable.get(field)! + n);
-      const sessions = emptySessions();
+      const sessions = emptyStatusCounts();
       let cloudLastUpdate: number | undefined;
       for (const row of parsed.rows) {
         sessions[row.type][row.status]++;

@@ -1,5 +1,5 @@
 import type { LabelSet } from '../exposition/labels.js';
-import { PEER_STATUSES, PEER_TYPES, type PeerRow, type PeerStatus, type PeerType, type RowField, type RowUnusableReason } from '../model.js';
+import { emptyStatusCounts, type PeerRow, type PeerStatus, type PeerType, type RowField, type RowUnusableReason } from '../model.js';
 import type { ParsedRows } from './rows.js';
 import { selectStable, type KeptIds } from './selection.js';
 
@@ -50,21 +50,13 @@ export interface SnapshotOptions {
   readonly labelsMayCollide?: boolean;
 }
 
-function emptyCounts(): Record<PeerType, Record<PeerStatus, number>> {
-  const counts = {} as Record<PeerType, Record<PeerStatus, number>>;
-  for (const t of PEER_TYPES) {
-    counts[t] = {} as Record<PeerStatus, number>;
-    for (const s of PEER_STATUSES) counts[t][s] = 0;
-  }
-  return counts;
-}
 
 const maxBig = (a: bigint | undefined, b: bigint | undefined) => (a === undefined ? b : b === undefined || a >= b ? a : b);
 
 /** Pure: validated rows of one tick → snapshot. */
 export function buildSnapshot(parsed: ParsedRows, readAt: number, options: SnapshotOptions): Snapshot {
   const { rows } = parsed;
-  const counts = emptyCounts();
+  const counts = emptyStatusCounts();
   let connected = 0;
   let cloudServers = 0;
   let cloudConnected = 0;
