@@ -24,7 +24,7 @@ import { DittoServerEmulator, deriveFleet, deviceId, type DerivedDevice } from '
 import { haveBinary } from './helpers/tools.js';
 import { panelQueries, variableSelectors } from './stack/dashboard-queries.js';
 import { loadDashboards, loadRuleFiles, repoPath } from './stack/files.js';
-import { api, query, queryRange, startPrometheus, tempDir, waitFor, type Started } from './stack/processes.js';
+import { api, query, queryRange, startPrometheus, tempDir, unansweredQueries, waitFor, type Started } from './stack/processes.js';
 import { SHORT_FLEET_WINDOWS, SHORT_WINDOWS } from './stack/short-windows.js';
 
 const prometheusInstalled = haveBinary('prometheus');
@@ -130,12 +130,7 @@ describe.skipIf(!prometheusInstalled)('the fleet dashboard and rules against a l
   it('answers every fleet dashboard panel query with data', async () => {
     const queries = panelQueries(dashboards);
     expect(queries.length).toBeGreaterThan(10);
-    const problems: string[] = [];
-    for (const q of queries) {
-      const r = await query(prometheus!.base, q.expr);
-      if (r.status !== 'success') problems.push(`${q.where}: ${r.error}\n  ${q.expr}`);
-      else if (r.data.result.length === 0) problems.push(`${q.where}: no data\n  ${q.expr}`);
-    }
+    const problems = await unansweredQueries(prometheus!.base, queries);
     expect(problems, problems.join('\n')).toEqual([]);
   });
 

@@ -12,7 +12,7 @@ import { startCli, type RunningCli } from './helpers/cli.js';
 import { haveBinary } from './helpers/tools.js';
 import { panelQueries, variableSelectors } from './stack/dashboard-queries.js';
 import { loadDashboards as allDashboards, loadRuleFiles as allRuleFiles, repoPath } from './stack/files.js';
-import { api, query, queryRange, startPrometheus, waitFor, type Started } from './stack/processes.js';
+import { api, query, queryRange, startPrometheus, unansweredQueries, waitFor, type Started } from './stack/processes.js';
 import { SHORT_WINDOWS } from './stack/short-windows.js';
 
 const prometheusInstalled = haveBinary('prometheus');
@@ -89,12 +89,7 @@ describe.skipIf(!prometheusInstalled)('dashboards and rules against a live Prome
   it('answers every dashboard panel query with data', async () => {
     const queries = panelQueries(loadDashboards());
     expect(queries.length).toBeGreaterThan(20);
-    const problems: string[] = [];
-    for (const q of queries) {
-      const r = await query(prometheus!.base, q.expr);
-      if (r.status !== 'success') problems.push(`${q.where}: ${r.error}\n  ${q.expr}`);
-      else if (r.data.result.length === 0) problems.push(`${q.where}: no data\n  ${q.expr}`);
-    }
+    const problems = await unansweredQueries(prometheus!.base, queries);
     expect(problems, problems.join('\n')).toEqual([]);
   });
 

@@ -108,6 +108,17 @@ export async function query(prometheus: string, expr: string, time?: number): Pr
   return (await res.json()) as ApiResponse<{ resultType: string; result: Sample[] }>;
 }
 
+/** The queries that fail or return no series, one line each with where they come from: [] when all answer. */
+export async function unansweredQueries(prometheus: string, queries: readonly { where: string; expr: string }[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const q of queries) {
+    const r = await query(prometheus, q.expr);
+    if (r.status !== 'success') problems.push(`${q.where}: ${r.error}\n  ${q.expr}`);
+    else if (r.data.result.length === 0) problems.push(`${q.where}: no data\n  ${q.expr}`);
+  }
+  return problems;
+}
+
 export interface RangeSeries {
   metric: Record<string, string>;
   values: [number, string][];
